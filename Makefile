@@ -1,0 +1,41 @@
+# sciml-flows: `make run` and `make test` are the whole set-up on a fresh machine.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+export SCIML_DATA_DIR ?= $(CURDIR)/data
+export PYTHONUNBUFFERED := 1
+
+.PHONY: install run test test-all bench serve lint clean
+
+$(PY):
+	python3 -m venv $(VENV)
+
+$(STAMP): pyproject.toml constraints.txt | $(PY)
+	$(PIP) install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install  ## the whole default pipeline on the embedded fast defaults
+	$(PY) -m sciml.cli run pipeline
+
+test: install  ## the test suite (fast unit tests + end-to-end flow and Prefect-server tests)
+	$(PY) -m pytest -n 2 --dist loadgroup -q
+
+test-all: install  ## also the slow (paper-profile) tests
+	$(PY) -m pytest -n 2 --dist loadgroup -q -m ''
+
+bench: install  ## speed/accuracy goals -> benchmarks/RESULTS.md
+	$(PY) -m benchmarks.run_all
+
+serve: install  ## local Prefect server (SQLite, 127.0.0.1) + every deployment
+	$(PY) -m sciml.cli serve
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf data .prefect .pytest_cache

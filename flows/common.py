@@ -1,0 +1,210 @@
+"""Shared orchestration pieces of every workflow: config base, catalog I/O tasks, artifacts.
+
+Flows are thin: they read configs, call ``sciml`` functions in tasks, and read/write through the
+catalog. Nothing scientific lives here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import pandas as pd
+import xarray as xr
+from prefect import Flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.exceptions import MissingContextError
+from pydantic import BaseModel, ConfigDict
+
+from sciml.catalog import Catalog, provenance_attrs
+from sciml.errors import ConfigError, ModelNotFoundError
+
+__all__ = [
+    "FlowConfig",
+    "Workflow",
+    "get_catalog",
+    "write_dataset",
+    "run_logger",
+    "figure_dir",
+    "publish_metrics",
+    "champion_challenger",
+    "flow_run_id",
+]
+
+
+class FlowConfig(BaseModel):
+    """Base of every workflow's typed config; fields carry the embedded ``fast`` defaults.
+
+    Subclasses set ``PROFILES = {"fast": {}, "paper": {...overrides}}`` (and may add ``tiny``
+    for tests); :meth:`for_profile` builds one.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    PROFILES: ClassVar[dict[str, dict[str, Any]]] = {"fast": {}}
+
+    seed: int = 0
+
+    @classmethod
+    def for_profile(cls, profile: str = "fast", **overrides: Any) -> Self:
+        """The config of ``profile`` with ``overrides`` applied; unknown profiles raise ConfigError."""
+        if profile not in cls.PROFILES:
+            raise ConfigError(
+                f"unknown profile {profile!r} for {cls.__name__}; known: {sorted(cls.PROFILES)}"
+            )
+        return cls(**{**cls.PROFILES[profile], **overrides})
+
+    def config_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True)
+
+    def config_hash(self) -> str:
+        """Stable 16-hex-digit hash of the config (same config -> same hash)."""
+        return hashlib.sha256(self.config_json().encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A workflow as the registry, the pipeline and the deployments see it."""
+
+    name: str
+    flow: Flow
+    config: type[FlowConfig]
+    retrain: Flow | None = None
+
+
+def get_catalog() -> Catalog:
+    """The project catalog (``$SCIML_CATALOG``) over the data dir (``$SCIML_DATA_DIR``, ``./data``)."""
+    return Catalog.load()
+
+
+def flow_run_id() -> str | None:
+    """Id of the current Prefect flow run, or ``None`` outside a run."""
+    from prefect.runtime import flow_run
+
+    rid = flow_run.get_id()
+    return str(rid) if rid else None
+
+
+def run_logger() -> logging.Logger | logging.LoggerAdapter:
+    """Prefect's run logger inside a flow or task run, else the ``sciml.flows`` logger."""
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger("sciml.flows")
+
+
+@task(retries=2, retry_delay_seconds=1, tags=["io"])
+def write_dataset(name: str, ds: xr.Dataset, config: FlowConfig | None = None) -> str:
+    """Write ``ds`` as catalog dataset ``name`` with provenance; returns ``name``."""
+    cfg = config.model_dump(mode="json") if config is not None else {}
+    prov = provenance_attrs(cfg, flow_run_id=flow_run_id(), producer_config=type(config).__name__)
+    path = get_catalog().write(name, ds, prov)
+    run_logger().info(f"wrote {name} -> {path}")
+    return name
+
+
+def figure_dir(workflow: str) -> Path:
+    """Directory for a workflow's PNG plots, beside its results (``<data dir>/figures/<workflow>``)."""
+    cat = get_catalog()
+    d = Path(cat.data_dir, "figures", workflow)
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def publish_metrics(
+    key: str, table: pd.DataFrame, title: str, figures: Sequence[str | Path] = (), notes: str = ""
+) -> str:
+    """Publish a keyed markdown artifact with the metrics ``table`` and links to ``figures``.
+
+    Outside a flow run the markdown is only returned (and logged).
+    """
+    md = [f"# {title}", "", table.to_markdown(floatfmt=".4g") if not table.empty else "_no rows_"]
+    if notes:
+        md += ["", notes]
+    if figures:
+        md += ["", "## Plots", ""] + [f"- `{Path(f)}`" for f in figures]
+    text = "\n".join(md)
+    key = key.lower().replace("_", "-").replace("/", "-")
+    if flow_run_id() is not None:
+        create_markdown_artifact(markdown=text, key=key, description=title)
+    run_logger().info(f"metrics {key}:\n{text}")
+    return text
+
+
+def champion_challenger(
+    workflow: str,
+    state_dict: dict[str, Any],
+    metrics: dict[str, float],
+    config: FlowConfig,
+    score: str = "test_mse",
+    lower_is_better: bool = True,
+) -> dict[str, Any]:
+    """Save a challenger model version and promote it iff it beats the champion on ``score``.
+
+    Returns a dict with ``version``, ``promoted``, ``champion`` (after the decision), and the
+    ``challenger_score``/``champion_score``.
+    """
+    if score not in metrics:
+        raise ConfigError(f"score {score!r} not among the challenger's metrics {sorted(metrics)}")
+    cat = get_catalog()
+    version = cat.save_model(workflow, state_dict, metrics, config.model_dump(mode="json"))
+    try:
+        champ = cat.model_info(workflow, "champion")
+        champ_score = champ["metrics"].get(score)
+    except ModelNotFoundError:
+        champ, champ_score = None, None
+    challenger_score = float(metrics[score])
+    better = champ_score is None or (
+        challenger_score < champ_score if lower_is_better else challenger_score > champ_score
+    )
+    if better:
+        cat.promote(workflow, version)
+    result = {
+        "workflow": workflow,
+        "version": version,
+        "promoted": bool(better),
+        "champion": version if better else champ["version"],
+        "challenger_score": challenger_score,
+        "champion_score": champ_score,
+    }
+    run_logger().info(f"champion/challenger {workflow}: {result}")
+    return result
+
+
+def default_task_runner():
+    """Task runner chosen by the environment: ``SCIML_TASK_RUNNER=dask`` (with optional
+    ``SCIML_DASK_ADDRESS`` of an existing scheduler, else a local cluster of
+    ``SCIML_DASK_WORKERS`` workers) or the default thread pool."""
+    kind = os.environ.get("SCIML_TASK_RUNNER", "thread")
+    return make_task_runner(kind, os.environ.get("SCIML_DASK_ADDRESS"))
+
+
+def make_task_runner(
+    kind: str = "thread", address: str | None = None, n_workers: int | None = None
+):
+    """A Prefect task runner: ``thread`` (ThreadPoolTaskRunner) or ``dask`` (prefect-dask)."""
+    if kind == "thread":
+        from prefect.task_runners import ThreadPoolTaskRunner
+
+        return ThreadPoolTaskRunner()
+    if kind == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        if address:
+            return DaskTaskRunner(address=address)
+        workers = n_workers or int(os.environ.get("SCIML_DASK_WORKERS", "2"))
+        return DaskTaskRunner(
+            cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True}
+        )
+    raise ConfigError(f"unknown task runner {kind!r}; use 'thread' or 'dask'")
+
+
+def with_runner(flow: Flow, kind: str | None = None, address: str | None = None) -> Flow:
+    """``flow`` with the chosen task runner (default: from the environment)."""
+    runner = make_task_runner(kind, address) if kind else default_task_runner()
+    return flow.with_options(task_runner=runner)
