@@ -65,6 +65,15 @@ def _coerce(ds, sel: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _to_frame(ds) -> pd.DataFrame:
+    """Table of ``ds``; a fully reduced (0-d) selection gives one row."""
+    if ds.sizes:
+        return ds.to_dataframe()
+    row = {k: v.item() for k, v in ds.coords.items()}
+    row.update({k: v.item() for k, v in ds.data_vars.items()})
+    return pd.DataFrame([row])
+
+
 def _query(args: argparse.Namespace) -> int:
     cat = Catalog.load()
     ds = cat.open(args.name)
@@ -82,7 +91,7 @@ def _query(args: argparse.Namespace) -> int:
         if missing:
             raise SciMLError(f"--var {missing}: not in {list(ds.data_vars)}")
         ds = ds[args.var]
-    df = ds.load().to_dataframe()
+    df = _to_frame(ds.load())
     if args.csv:
         df.to_csv(sys.stdout)
     else:
@@ -152,9 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_q = sub.add_parser("query", help="select from a dataset and print a table")
     p_q.add_argument("name")
-    p_q.add_argument(
-        "--sel", action="append", help="key=value (label); repeatable; a,b for several"
-    )
+    p_q.add_argument("--sel", action="append", help="key=value (label); repeatable; a,b for several")
     p_q.add_argument("--isel", action="append", help="key=index; repeatable")
     p_q.add_argument("--var", action="append", help="keep only these variables")
     p_q.add_argument("--nearest", action="store_true", help="nearest-label selection")
@@ -167,9 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--profile", default="fast")
     p_run.add_argument("--set", action="append", help="config override key=value; repeatable")
     p_run.add_argument("--runner", choices=["thread", "dask"], default=None)
-    p_run.add_argument(
-        "--address", default=None, help="Dask scheduler address (with --runner dask)"
-    )
+    p_run.add_argument("--address", default=None, help="Dask scheduler address (with --runner dask)")
     p_run.set_defaults(func=_run)
 
     p_serve = sub.add_parser("serve", help="local Prefect server (SQLite) + every deployment")

@@ -1,0 +1,369 @@
+"""Flow ``probconserv``: ANP + ProbConserv update on the GPME problems, with HardC/SoftC baselines.
+
+Per problem (fan-out with ``.map``): train the ANP and the SoftC-ANP on sampled context/target
+sets, or reuse the registered champion when its architecture and training settings match; predict
+on the dense test grid (read from ``gpme/<problem>/test`` when the gpme-data flow wrote a matching
+grid, else evaluated exactly); apply the ProbConserv update and HardC projection; score. Writes
+``probconserv/predictions``, ``probconserv/metrics``, ``probconserv/shock``, a markdown artifact
+and PNG plots. ``probconserv-retrain`` trains a challenger and promotes it only if its test MSE is
+lower. Science in :mod:`sciml.probconserv`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+from prefect import flow, task, unmapped  # noqa: E402
+from pydantic import Field  # noqa: E402
+
+from flows.common import (  # noqa: E402
+    FlowConfig,
+    Workflow,
+    champion_challenger,
+    figure_dir,
+    get_catalog,
+    publish_metrics,
+    run_logger,
+    write_dataset,
+)
+from sciml.errors import DatasetNotFoundError, ModelNotFoundError  # noqa: E402
+from sciml.gpme import get_problem  # noqa: E402
+from sciml.probconserv import (  # noqa: E402
+    AttentiveNeuralProcess,
+    evaluate_param,
+    init_weights,
+    make_test_set,
+    make_training_set,
+    normalise_inputs,
+    train_anp,
+    train_softc,
+)
+from sciml.probconserv.dataset import to_dataset  # noqa: E402
+
+Problem = Literal["diffusion", "pme", "stefan"]
+WORKFLOW_NAME = "probconserv"
+_PROBLEM_INDEX = {"diffusion": 0, "pme": 1, "stefan": 2}
+# Fields that define a trained model: a champion is reused only when all of them match.
+_MODEL_FIELDS = (
+    "seed",
+    "width",
+    "n_heads",
+    "n_self_attention",
+    "min_std",
+    "n_train_functions",
+    "n_steps",
+    "batch_size",
+    "lr",
+    "lr_floor",
+    "softc_weight",
+    "softc_steps",
+    "softc_from_anp",
+    "softc_points",
+)
+
+
+class ProbConservConfig(FlowConfig):
+    """ProbConserv workflow settings (fast defaults; ``paper``: width 128, 4 heads, 201 x 201)."""
+
+    problems: tuple[Problem, ...] = ("diffusion", "pme", "stefan")
+    # ANP architecture and training
+    width: int = Field(64, ge=4)
+    n_heads: int = Field(2, ge=1)
+    n_self_attention: int = Field(1, ge=0)
+    min_std: float = Field(1e-3, gt=0)
+    n_train_functions: int = Field(1000, ge=1)
+    n_steps: int = Field(1000, ge=1)
+    batch_size: int = Field(8, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    lr_floor: float = Field(0.1, gt=0, le=1)
+    # SoftC-ANP: lambda, steps, collocation points; fine-tuned from the ANP or trained from scratch
+    softc_weight: float = Field(1.0, ge=0)
+    softc_steps: int = Field(150, ge=1)
+    softc_from_anp: bool = True
+    softc_points: int = Field(32, ge=1)
+    # evaluation
+    n_test_functions: int = Field(10, ge=1)
+    n_t: int = Field(101, ge=3)
+    n_x: int = Field(101, ge=3)
+    n_latent_samples: int = Field(8, ge=1)
+    sigma_g: float = Field(0.0, ge=0)
+    n_shock_draws: int = Field(500, ge=1)
+    shock_level: float = 0.0
+    n_store_functions: int | None = Field(None, ge=1)
+    reuse_champion: bool = True
+
+    PROFILES = {
+        "fast": {},
+        "paper": {
+            "width": 128,
+            "n_heads": 4,
+            "n_self_attention": 2,
+            "n_train_functions": 10_000,
+            "n_steps": 20_000,
+            "batch_size": 250,
+            "lr": 1e-4,
+            "lr_floor": 1.0,
+            "softc_steps": 20_000,
+            "softc_from_anp": False,
+            "softc_points": 100,
+            "n_test_functions": 50,
+            "n_t": 201,
+            "n_x": 201,
+            "n_latent_samples": 50,
+            "n_store_functions": 5,
+        },
+        "tiny": {
+            "problems": ("pme", "stefan"),
+            "width": 16,
+            "n_heads": 2,
+            "n_train_functions": 32,
+            "n_steps": 30,
+            "batch_size": 4,
+            "softc_steps": 5,
+            "softc_points": 8,
+            "n_test_functions": 3,
+            "n_t": 11,
+            "n_x": 21,
+            "n_latent_samples": 2,
+            "n_shock_draws": 50,
+        },
+    }
+
+    def model_key(self) -> dict[str, Any]:
+        """The settings that define the trained networks (champion reuse compares these)."""
+        return {k: getattr(self, k) for k in _MODEL_FIELDS}
+
+
+def _new_anp(config: ProbConservConfig, seed: int) -> AttentiveNeuralProcess:
+    net = AttentiveNeuralProcess(
+        width=config.width,
+        n_heads=config.n_heads,
+        n_self_attention=config.n_self_attention,
+        min_std=config.min_std,
+    )
+    return init_weights(net, seed)
+
+
+@task
+def train_problem(problem: str, config: ProbConservConfig) -> dict[str, dict[str, torch.Tensor]]:
+    """Train the ANP and the SoftC-ANP of one problem; returns their state dicts."""
+    logger = run_logger()
+    seed = config.seed * 10 + _PROBLEM_INDEX[problem]
+    data = make_training_set(problem, config.n_train_functions, seed=seed)
+    xc = normalise_inputs(problem, data.x_context)
+    xt = normalise_inputs(problem, data.x_target)
+    common = dict(batch_size=config.batch_size, lr=config.lr, lr_floor=config.lr_floor)
+    anp = _new_anp(config, seed)
+    train_anp(anp, xc, data.y_context, xt, data.y_target, n_steps=config.n_steps, seed=seed,
+              logger=logger, desc=f"ANP {problem}", **common)  # fmt: skip
+    softc = _new_anp(config, seed + 1)
+    if config.softc_from_anp:
+        softc.load_state_dict(anp.state_dict())
+    train_softc(softc, problem, xc, data.y_context, xt, data.y_target, data.param,
+                n_steps=config.softc_steps, seed=seed + 1, weight=config.softc_weight,
+                n_points=config.softc_points, logger=logger, **common)  # fmt: skip
+    return {"anp": anp.state_dict(), "softc": softc.state_dict()}
+
+
+def _pack(states: dict[str, dict[str, dict[str, torch.Tensor]]]) -> dict[str, torch.Tensor]:
+    return {f"{p}/{kind}/{k}": v for p, sd in states.items() for kind, d in sd.items() for k, v in d.items()}  # noqa: E501
+
+
+def _unpack(flat: dict[str, torch.Tensor]) -> dict[str, dict[str, dict[str, torch.Tensor]]]:
+    out: dict[str, dict[str, dict[str, torch.Tensor]]] = {}
+    for key, value in flat.items():
+        problem, kind, name = key.split("/", 2)
+        out.setdefault(problem, {}).setdefault(kind, {})[name] = value
+    return out
+
+
+@task
+def load_champion(config: ProbConservConfig) -> dict[str, dict[str, dict[str, torch.Tensor]]] | None:
+    """The champion's state dicts if it was trained with this config's model settings, else None."""
+    try:
+        state, info = get_catalog().load_model(WORKFLOW_NAME, "champion")
+    except ModelNotFoundError:
+        return None
+    stored = info.get("config", {})
+    if any(stored.get(k) != v for k, v in config.model_dump(mode="json").items() if k in _MODEL_FIELDS):
+        run_logger().info(f"champion {info.get('version')} has other model settings; training anew")
+        return None
+    states = _unpack(state)
+    if not set(config.problems) <= set(states):
+        return None
+    run_logger().info(f"reusing champion {info.get('version')} of {WORKFLOW_NAME}")
+    return states
+
+
+def _test_grid(problem: str, param: float, config: ProbConservConfig):
+    """(t, x, u, mass) of ``param`` from ``gpme/<problem>/test`` when its grid matches, else None."""
+    try:
+        ds = get_catalog().open(f"gpme/{problem}/test")
+    except DatasetNotFoundError:
+        return None
+    if ds.sizes.get("t") != config.n_t or ds.sizes.get("x") != config.n_x:
+        return None
+    hit = np.flatnonzero(np.isclose(ds["param"].values, param))
+    if hit.size == 0:
+        return None
+    sel = ds.isel(function=int(hit[0])).load()
+    return sel.t.values, sel.x.values, sel.u.values, sel.mass.values
+
+
+@task
+def evaluate_problem_task(
+    problem: str, states: dict[str, dict[str, torch.Tensor]], config: ProbConservConfig
+) -> list:
+    """Predict, update and score every test value of ``problem``."""
+    anp, softc = _new_anp(config, 0), _new_anp(config, 0)
+    anp.load_state_dict(states["anp"])
+    softc.load_state_dict(states["softc"])
+    results = []
+    for j, value in enumerate(get_problem(problem).test_values):
+        sub = int(np.random.SeedSequence([config.seed, _PROBLEM_INDEX[problem], j]).generate_state(1)[0])
+        grid = _test_grid(problem, value, config)
+        test = make_test_set(problem, value, config.n_test_functions, config.n_t, config.n_x,
+                             seed=sub, grid=grid)  # fmt: skip
+        results.append(
+            evaluate_param(test, anp, softc, n_latent_samples=config.n_latent_samples,
+                           sigma_g=config.sigma_g, n_shock_draws=config.n_shock_draws,
+                           shock_level=config.shock_level, seed=sub)  # fmt: skip
+        )
+        run_logger().info(
+            f"{problem} {get_problem(problem).param_name}={value:g}: grid from "
+            f"{'gpme/' + problem + '/test' if grid is not None else 'exact solution'}"
+        )
+    return results
+
+
+def _train_or_reuse(config: ProbConservConfig, reuse: bool):
+    states = load_champion(config) if reuse else None
+    if states is not None:
+        return states, False
+    futures = train_problem.map(list(config.problems), config=unmapped(config))
+    return {p: f.result() for p, f in zip(config.problems, futures, strict=True)}, True
+
+
+def _evaluate(config: ProbConservConfig, states) -> list:
+    futures = evaluate_problem_task.map(
+        list(config.problems), [states[p] for p in config.problems], config=unmapped(config)
+    )
+    return [r for f in futures for r in f.result()]
+
+
+def _test_mse(metrics_ds) -> float:
+    """Mean ANP test MSE at the evaluation times over problems and test values (the score)."""
+    return float(np.nanmean(metrics_ds["mse"].sel(model="ANP").values))
+
+
+def _plots(results: list, metrics_ds) -> list[str]:
+    out = figure_dir(WORKFLOW_NAME)
+    paths = []
+    for r in results:
+        e, spec = r.eval_index, get_problem(r.problem)
+        fig, ax = plt.subplots(figsize=(6, 3.6))
+        ax.plot(r.x, r.u[e], "k-", lw=2, label="exact")
+        for i, m in enumerate(r.models):
+            mu, sd = r.mean[i, 0, e], r.std[i, 0, e]
+            (line,) = ax.plot(r.x, mu, lw=1.2, label=m)
+            ax.fill_between(r.x, mu - 2 * sd, mu + 2 * sd, color=line.get_color(), alpha=0.15)
+        ax.set(xlabel="x", ylabel="u", title=f"{r.problem} {spec.param_name}={r.param:g}, "
+               f"t={r.t[e]:.3g} (function 0, mean ± 2 sd)")  # fmt: skip
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        path = out / f"profile_{r.problem}_{spec.param_name}={r.param:g}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(str(path))
+    problems = list(metrics_ds.problem.values)
+    fig, axes = plt.subplots(1, len(problems), figsize=(4.2 * len(problems), 3.4), squeeze=False)
+    for ax, problem in zip(axes[0], problems, strict=True):
+        sub = metrics_ds.sel(problem=problem)
+        for param in sub.param.values:
+            cell = sub.sel(param=param)
+            if np.all(np.isnan(cell["ce_t"].values)):
+                continue
+            tv = sub["t_value"].values
+            for m in cell.model.values:
+                ax.plot(tv, cell["ce_t"].sel(model=m), lw=1, label=f"{m} {param:g}")
+        ax.set(xlabel="t", ylabel="CE = G mu - U(t)", title=problem)
+        ax.legend(fontsize=6)
+    fig.tight_layout()
+    path = out / "ce_vs_t.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return [*paths, str(path)]
+
+
+def _table(metrics_ds, shock_ds) -> pd.DataFrame:
+    df = metrics_ds[["mse", "mse_se", "ce", "ll", "ll_se"]].to_dataframe().dropna(subset=["mse"])
+    sh = shock_ds[["front_error", "front_error_se", "front_coverage"]].to_dataframe()
+    df = df.join(sh[["front_error", "front_error_se", "front_coverage"]], how="left")
+    keep = ["mse", "mse_se", "ce", "ll", "ll_se", "front_error", "front_error_se", "front_coverage"]
+    return df[keep].reset_index()
+
+
+@flow(name="probconserv", log_prints=True)
+def probconserv_flow(config: ProbConservConfig | None = None) -> dict[str, Any]:
+    """Train (or reuse the champion), predict, apply ProbConserv/HardC, score and write results."""
+    config = config or ProbConservConfig()
+    logger = run_logger()
+    states, trained = _train_or_reuse(config, config.reuse_champion)
+    results = _evaluate(config, states)
+    preds = to_dataset(results, "predictions", n_store_functions=config.n_store_functions)
+    metrics_ds = to_dataset(results, "metrics")
+    names = [
+        write_dataset("probconserv/predictions", preds, config),
+        write_dataset("probconserv/metrics", metrics_ds, config),
+    ]
+    shock_ds = None
+    if any(r.front_draws is not None for r in results):
+        shock_ds = to_dataset(results, "shock")
+        names.append(write_dataset("probconserv/shock", shock_ds, config))
+    score = _test_mse(metrics_ds)
+    decision = None
+    if trained:
+        decision = champion_challenger(
+            WORKFLOW_NAME, _pack(states), {"test_mse": score}, config, score="test_mse"
+        )
+    figures = _plots(results, metrics_ds)
+    table = (
+        _table(metrics_ds, shock_ds)
+        if shock_ds is not None
+        else metrics_ds[["mse", "mse_se", "ce", "ll", "ll_se"]].to_dataframe().dropna().reset_index()
+    )
+    publish_metrics(
+        "probconserv-metrics",
+        table,
+        "ProbConserv: MSE, conservation error, log-likelihood and front error at the eval time",
+        figures=figures,
+        notes=f"ANP test MSE (score) = {score:.4g}; models {'trained' if trained else 'reused'}.",
+    )
+    logger.info(f"probconserv wrote {names}")
+    return {"datasets": names, "test_mse": score, "trained": trained, "champion": decision}
+
+
+@flow(name="probconserv-retrain", log_prints=True)
+def probconserv_retrain_flow(config: ProbConservConfig | None = None) -> dict[str, Any]:
+    """Train a challenger on fresh seeds' data and promote it only if its test MSE is lower."""
+    config = config or ProbConservConfig()
+    states, _ = _train_or_reuse(config, reuse=False)
+    metrics_ds = to_dataset(_evaluate(config, states), "metrics")
+    return champion_challenger(
+        WORKFLOW_NAME, _pack(states), {"test_mse": _test_mse(metrics_ds)}, config, score="test_mse"
+    )
+
+
+WORKFLOW = Workflow(
+    name=WORKFLOW_NAME,
+    flow=probconserv_flow,
+    config=ProbConservConfig,
+    retrain=probconserv_retrain_flow,
+)
