@@ -50,7 +50,7 @@ _ENTRY_KEYS = {
     "index_coords",
     "require_finite",
 }
-_CHUNK_BYTES = 64 * 2**20
+_CHUNK_BYTES = 16 * 2**20
 
 
 def default_catalog_path() -> Path:
@@ -191,8 +191,10 @@ def _is_url(path: str) -> bool:
 
 
 def _prepare_for_zarr(ds: xr.Dataset) -> xr.Dataset:
-    """Strings as variable-length (zarr v3 'string'), numeric data chunked for parallel writes."""
+    """Strings as variable-length (zarr v3 'string'); numeric data in ~16 MiB chunks, compressed with
+    Blosc-LZ4 + byte shuffle (fast both ways: the catalog is I/O-bound, not disk-bound)."""
     import dask.array as da
+    from zarr.codecs import BloscCodec
 
     out = ds.copy()
     for name, var in list(out.variables.items()):
@@ -204,11 +206,13 @@ def _prepare_for_zarr(ds: xr.Dataset) -> xr.Dataset:
             out[name] = (var.dims, data, var.attrs)
     for var in out.variables.values():
         var.encoding = {}
+        if var.dtype.kind in "biufc" and var.ndim > 0:
+            var.encoding["compressors"] = [BloscCodec(cname="lz4", clevel=5, shuffle="shuffle")]
     return out
 
 
 def _auto_chunks(var: xr.DataArray) -> tuple[int, ...]:
-    """Chunks of about 64 MiB, split along the leading dims first (rows stay contiguous)."""
+    """Chunks of about 16 MiB, split along the leading dims first (rows stay contiguous)."""
     shape = list(var.shape)
     itemsize = var.dtype.itemsize
     chunks = list(shape)
