@@ -15,7 +15,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from prefect import flow, task, unmapped  # noqa: E402
-from prefect.cache_policies import INPUTS, TASK_SOURCE  # noqa: E402
 from pydantic import Field  # noqa: E402
 
 from flows.common import (  # noqa: E402
@@ -47,7 +46,7 @@ class GPMEDataConfig(FlowConfig):
     }
 
 
-@task(cache_policy=INPUTS + TASK_SOURCE, persist_result=False)
+@task
 def generate_problem(problem: str, config: GPMEDataConfig) -> dict[str, str]:
     """Generate and write the train and test sets of one problem; returns their dataset names."""
     spec = get_problem(problem)

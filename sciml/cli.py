@@ -13,9 +13,11 @@ lazily, so the science package itself never imports Prefect.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -129,14 +131,15 @@ def _run(args: argparse.Namespace) -> int:
         with_runner(wf.flow, args.runner, args.address)(config=config)
     cat = Catalog.load()
     written = [n for n in cat.list() if cat.exists(n)]
+    bin_dir = Path(sys.executable).parent
+    with contextlib.suppress(ValueError):
+        bin_dir = bin_dir.relative_to(Path.cwd())
     print(f"\nResults are in {cat.data_dir} ({len(written)} datasets written). Try:")
-    print("  sciml catalog list")
+    print(f"  {bin_dir}/sciml catalog list")
     if "gpme/stefan/test" in written:
-        print("  sciml query gpme/stefan/test --sel param=0.6 --sel t=0.05 --var u")
-    print(
-        '  python -c "from sciml.catalog import Catalog; '
-        "print(Catalog.load().open('gpme/stefan/test').sel(param=0.6))\""
-    )
+        print(f"  {bin_dir}/sciml query gpme/stefan/test --sel param=0.6 --sel t=0.05 --var u")
+    query = "from sciml.catalog import Catalog; print(Catalog.load().open('gpme/stefan/test').sel(param=0.6))"
+    print(f'  {bin_dir}/python -c "{query}"')
     return 0
 
 
