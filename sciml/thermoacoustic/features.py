@@ -1,0 +1,240 @@
+r"""Frame features and forecasting windows (Sengupta et al., arXiv 2107.06396, Sec. 3).
+
+Fast channels are reduced per frame of :math:`N = f_s/f_{frame}` samples by a short-time DFT:
+the log band amplitude in the 1T band, :math:`\log(a + a_0)` with
+:math:`a = \frac2N(\sum_{b\in B}|X_b|^2)^{1/2}`, and the log RMS outside the band; for OH* also the
+frame mean. Slow channels and the controls enter as is (one value per frame). A sample at frame
+:math:`k` holds the last :math:`W` frames of every channel, the control commands of the next
+:math:`H_{max}` frames (every ``future_stride``-th), and targets :math:`a_{k+h}` for each horizon.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sciml.errors import DataError
+from sciml.thermoacoustic.simulator import (
+    CONTROL_CHANNELS,
+    SLOW_CHANNELS,
+    CombustorParams,
+    _band_bins,
+    _frame_spectrum,
+)
+
+__all__ = [
+    "FEATURE_CHANNELS",
+    "SENSOR_GROUPS",
+    "SENSOR_SETS",
+    "frame_features",
+    "make_windows",
+    "Windows",
+    "Standardizer",
+    "channel_indices",
+]
+
+FEATURE_CHANNELS = (
+    "p_dyn_band",
+    "p_dyn_broad",
+    "oh_band",
+    "oh_mean",
+    *SLOW_CHANNELS,
+    *CONTROL_CHANNELS,
+)
+SENSOR_GROUPS = {
+    "p_dyn": ("p_dyn_band", "p_dyn_broad"),
+    "oh_star": ("oh_band", "oh_mean"),
+    "slow": SLOW_CHANNELS,
+    "controls": CONTROL_CHANNELS,
+}
+SENSOR_SETS = {
+    "all": ("p_dyn", "oh_star", "slow", "controls"),
+    "no_p_dyn": ("oh_star", "slow", "controls"),
+    "no_oh_star": ("p_dyn", "slow", "controls"),
+    "slow_only": ("slow", "controls"),
+}
+AMP_FLOOR = 1e-2  # bar, a_0 in log(a + a_0)
+
+
+def channel_indices(sensor_set: str) -> np.ndarray:
+    """Indices into :data:`FEATURE_CHANNELS` of the channels in a named sensor set."""
+    if sensor_set not in SENSOR_SETS:
+        from sciml.errors import unknown_name
+
+        raise unknown_name("sensor set", sensor_set, list(SENSOR_SETS))
+    names = [c for g in SENSOR_SETS[sensor_set] for c in SENSOR_GROUPS[g]]
+    return np.array([FEATURE_CHANNELS.index(c) for c in FEATURE_CHANNELS if c in names])
+
+
+def frame_features(
+    p_dyn: np.ndarray,
+    oh_star: np.ndarray,
+    slow: dict[str, np.ndarray],
+    controls: dict[str, np.ndarray],
+    params: CombustorParams,
+) -> np.ndarray:
+    """Per-frame features of every channel.
+
+    Parameters
+    ----------
+    p_dyn, oh_star : ndarray, shape (n_runs, n_frames * N)
+    slow, controls : dicts of ndarray, shape (n_runs, n_frames)
+
+    Returns
+    -------
+    ndarray, shape (n_runs, n_frames, len(FEATURE_CHANNELS)), float32
+    """
+    bins = _band_bins(params)
+    n = params.samples_per_frame
+
+    def band_and_rest(x):
+        x = np.asarray(x, dtype=np.float64)
+        spec = _frame_spectrum(x, params)
+        pb = spec[..., bins].sum(-1)
+        band = (2.0 / n) * np.sqrt(pb)
+        rest = np.sqrt(2.0 * np.maximum(spec.sum(-1) - pb - spec[..., 0], 0.0)) / n
+        mean = x.reshape(*x.shape[:-1], -1, n).mean(-1)
+        return band, rest, mean
+
+    pb, pr, _ = band_and_rest(p_dyn)
+    ob, _, om = band_and_rest(oh_star)
+    feats = [np.log(pb + AMP_FLOOR), np.log(pr + AMP_FLOOR), np.log(ob + AMP_FLOOR), om]
+    feats += [np.asarray(slow[k], dtype=np.float64) for k in SLOW_CHANNELS]
+    feats += [np.asarray(controls[k], dtype=np.float64) for k in CONTROL_CHANNELS]
+    shapes = {f.shape for f in feats}
+    if len(shapes) != 1:
+        raise DataError(f"fast and frame channels disagree in shape: {sorted(shapes)}")
+    f = np.stack(feats, axis=-1)
+    if not np.all(np.isfinite(f)):
+        raise DataError("non-finite frame features; check the sensor channels for NaN/inf")
+    return f.astype(np.float32)
+
+
+@dataclass
+class Windows:
+    """Forecasting samples: ``x_hist`` (n, C, W), ``x_fut`` (n, 2, F), ``y`` (n, H) amplitudes,
+    ``y_now`` (n,) amplitude of the current frame, ``run``/``frame`` (n,) indices."""
+
+    x_hist: np.ndarray
+    x_fut: np.ndarray
+    y: np.ndarray
+    y_now: np.ndarray
+    run: np.ndarray
+    frame: np.ndarray
+
+    def __len__(self) -> int:
+        return self.y.shape[0]
+
+    def subset(self, mask: np.ndarray) -> Windows:
+        return Windows(*(getattr(self, k)[mask] for k in
+                         ("x_hist", "x_fut", "y", "y_now", "run", "frame")))
+
+
+def make_windows(
+    feats: np.ndarray,
+    amplitude: np.ndarray,
+    window: int,
+    horizons: tuple[int, ...],
+    future_stride: int = 5,
+    runs: np.ndarray | None = None,
+    stride: int = 1,
+) -> Windows:
+    """Cut every valid (run, frame) into a history window, future controls and targets.
+
+    Parameters
+    ----------
+    feats : ndarray, shape (n_runs, n_frames, C) from :func:`frame_features`
+    amplitude : ndarray, shape (n_runs, n_frames), the target series
+    window : history length W in frames
+    horizons : horizons in frames (max H_max)
+    future_stride : keep every ``future_stride``-th future control frame
+    runs : which runs (default all)
+    stride : keep every ``stride``-th frame
+
+    Returns
+    -------
+    Windows
+    """
+    n_runs, n_frames, _ = feats.shape
+    h = np.asarray(horizons, dtype=int)
+    hmax = int(h.max())
+    if window < 1 or hmax < 1 or window + hmax > n_frames:
+        raise DataError(f"window={window} + horizon={hmax} frames exceeds the run ({n_frames} frames)")
+    runs = np.arange(n_runs) if runs is None else np.asarray(runs, dtype=int)
+    ks = np.arange(window - 1, n_frames - hmax, stride)
+    r_idx = np.repeat(runs, ks.size)
+    k_idx = np.tile(ks, runs.size)
+    lag = np.arange(-window + 1, 1)
+    x_hist = feats[r_idx[:, None], k_idx[:, None] + lag[None, :]]  # (n, W, C)
+    ctrl = np.array([FEATURE_CHANNELS.index(c) for c in CONTROL_CHANNELS])
+    fut = np.arange(future_stride, hmax + 1, future_stride)
+    x_fut = feats[r_idx[:, None], k_idx[:, None] + fut[None, :]][..., ctrl]  # (n, F, 2)
+    y = amplitude[r_idx[:, None], k_idx[:, None] + h[None, :]]
+    return Windows(
+        x_hist=np.ascontiguousarray(x_hist.transpose(0, 2, 1), dtype=np.float32),
+        x_fut=np.ascontiguousarray(x_fut.transpose(0, 2, 1), dtype=np.float32),
+        y=y.astype(np.float32),
+        y_now=amplitude[r_idx, k_idx].astype(np.float32),
+        run=r_idx,
+        frame=k_idx,
+    )
+
+
+@dataclass
+class Standardizer:
+    r"""Per-channel affine scaling of the inputs, and of the target *change* per horizon.
+
+    The networks model :math:`z_h = (a_{k+h} - a_k - m_h)/s_h` (a residual on persistence, with
+    :math:`m_h, s_h` the training mean/std of the :math:`h`-step change), so short horizons start
+    from persistence instead of re-learning the current amplitude from log features.
+    """
+
+    hist_mean: np.ndarray
+    hist_std: np.ndarray
+    fut_mean: np.ndarray
+    fut_std: np.ndarray
+    y_mean: np.ndarray
+    y_std: np.ndarray
+
+    @classmethod
+    def fit(cls, w: Windows) -> Standardizer:
+        hm = w.x_hist.mean(axis=(0, 2))
+        hs = w.x_hist.std(axis=(0, 2)) + 1e-6
+        fm = w.x_fut.mean(axis=(0, 2))
+        fs = w.x_fut.std(axis=(0, 2)) + 1e-6
+        d = w.y.astype(np.float64) - w.y_now[:, None]
+        return cls(hm, hs, fm, fs, d.mean(axis=0), d.std(axis=0) + 1e-6)
+
+    def inputs(self, w: Windows, channels: np.ndarray | None = None) -> np.ndarray:
+        """Flattened standardised inputs, shape (n, C' * W + 2 * F), float32."""
+        xh = (w.x_hist - self.hist_mean[None, :, None]) / self.hist_std[None, :, None]
+        if channels is not None:
+            xh = xh[:, channels]
+        xf = (w.x_fut - self.fut_mean[None, :, None]) / self.fut_std[None, :, None]
+        return np.concatenate([xh.reshape(len(w), -1), xf.reshape(len(w), -1)], axis=1).astype(
+            np.float32
+        )
+
+    def target(self, w: Windows) -> np.ndarray:
+        """Standardised targets (n, H) of windows ``w``."""
+        d = w.y.astype(np.float64) - w.y_now[:, None]
+        return ((d - self.y_mean) / self.y_std).astype(np.float32)
+
+    def forecast(self, fc, y_now: np.ndarray):
+        """Map a standardised :class:`~.model.Forecast` back to amplitudes in bar."""
+        out = fc.scaled(self.y_mean, self.y_std)
+        out.mean = out.mean + np.asarray(y_now, dtype=np.float64)[:, None]
+        return out
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "hist_mean": self.hist_mean, "hist_std": self.hist_std,
+            "fut_mean": self.fut_mean, "fut_std": self.fut_std,
+            "y_mean": self.y_mean, "y_std": self.y_std,
+        }
+
+    @classmethod
+    def from_arrays(cls, d: dict) -> Standardizer:
+        return cls(*(np.asarray(d[k], dtype=np.float64) for k in
+                     ("hist_mean", "hist_std", "fut_mean", "fut_std", "y_mean", "y_std")))

@@ -1,0 +1,130 @@
+r"""Network and predictive-distribution building blocks of the forecasters.
+
+Every forecaster returns, per sample and horizon, a Gaussian mixture summarised by its mean and
+the two parts of the law of total variance (Sengupta et al., arXiv 2107.06396, Sec. 3.2;
+Kendall & Gal 2017):
+
+.. math::
+
+    \mu = \frac1M\sum_m \mu_m,\qquad
+    \sigma^2_{ale} = \frac1M\sum_m \sigma_m^2,\qquad
+    \sigma^2_{epi} = \frac1M\sum_m (\mu_m - \mu)^2,\qquad
+    \sigma^2_{tot} = \sigma^2_{ale} + \sigma^2_{epi},
+
+where :math:`m` runs over ensemble members or posterior weight samples; :math:`\sigma^2_{tot}` is
+exactly the variance of the equally weighted mixture :math:`\frac1M\sum_m N(\mu_m, \sigma_m^2)`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from sciml.errors import DataError
+
+__all__ = ["Forecast", "combine_members", "EnsembleMLP", "gaussian_nll_torch", "MIN_VAR"]
+
+MIN_VAR = 1e-4  # variance floor in standardised target units
+
+
+@dataclass
+class Forecast:
+    """Predictive mean and variances, each ndarray of shape (n, H) in target units (bar)."""
+
+    mean: np.ndarray
+    aleatoric_var: np.ndarray
+    epistemic_var: np.ndarray
+
+    @property
+    def total_var(self) -> np.ndarray:
+        return self.aleatoric_var + self.epistemic_var
+
+    @property
+    def std(self) -> np.ndarray:
+        return np.sqrt(self.total_var)
+
+    @property
+    def aleatoric_std(self) -> np.ndarray:
+        return np.sqrt(self.aleatoric_var)
+
+    @property
+    def epistemic_std(self) -> np.ndarray:
+        return np.sqrt(self.epistemic_var)
+
+    def scaled(self, loc: float, scale: float) -> Forecast:
+        """Map from standardised to physical units: y = loc + scale * z."""
+        return Forecast(loc + scale * self.mean, scale**2 * self.aleatoric_var,
+                        scale**2 * self.epistemic_var)
+
+    def inflate(self, factor: np.ndarray) -> Forecast:
+        """Multiply both variance parts by ``factor`` (per horizon; recalibration)."""
+        f = np.asarray(factor)
+        return Forecast(self.mean, self.aleatoric_var * f, self.epistemic_var * f)
+
+
+def combine_members(means: np.ndarray, variances: np.ndarray) -> Forecast:
+    """Mixture summary of M members (axis 0): mean, aleatoric and epistemic variance.
+
+    Parameters
+    ----------
+    means, variances : ndarray, shape (M, n, H)
+
+    Returns
+    -------
+    Forecast (with ``total_var`` equal to the mixture variance)
+    """
+    means = np.asarray(means, dtype=np.float64)
+    variances = np.asarray(variances, dtype=np.float64)
+    if means.shape != variances.shape or means.ndim < 2:
+        raise DataError(f"member means {means.shape} and variances {variances.shape} must match")
+    mu = means.mean(axis=0)
+    return Forecast(mu, variances.mean(axis=0), ((means - mu) ** 2).mean(axis=0))
+
+
+def gaussian_nll_torch(y: torch.Tensor, mean: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
+    """Elementwise Gaussian negative log-likelihood (with the constant)."""
+    return 0.5 * (math.log(2 * math.pi) + torch.log(var) + (y - mean) ** 2 / var)
+
+
+class EnsembleMLP(nn.Module):
+    """M independent heteroscedastic MLPs evaluated in one batched pass.
+
+    ``x`` (n, d) or (M, n, d) -> mean (M, n, H), variance (M, n, H) with
+    ``var = softplus(raw) + MIN_VAR``. SiLU activations keep the map smooth (integrated gradients
+    then converge quickly). Weights: ``weights[i]`` (M, d_i, d_{i+1}), ``biases[i]`` (M, 1, d_{i+1}).
+    """
+
+    def __init__(self, n_members: int, n_in: int, hidden: tuple[int, ...], n_out: int) -> None:
+        super().__init__()
+        sizes = (n_in, *hidden, 2 * n_out)
+        self.n_members = n_members
+        self.n_out = n_out
+        self.weights = nn.ParameterList(
+            [nn.Parameter(torch.zeros(n_members, a, b)) for a, b in zip(sizes[:-1], sizes[1:], strict=False)]
+        )
+        self.biases = nn.ParameterList(
+            [nn.Parameter(torch.zeros(n_members, 1, b)) for b in sizes[1:]]
+        )
+
+    def prior_std(self, weight_scale: float, bias_scale: float) -> list[torch.Tensor]:
+        """Prior std per parameter tensor: ``sqrt(weight_scale / fan_in)`` for weights."""
+        out = [torch.full_like(w, math.sqrt(weight_scale / w.shape[1])) for w in self.weights]
+        out += [torch.full_like(b, bias_scale) for b in self.biases]
+        return out
+
+    def parameters_list(self) -> list[nn.Parameter]:
+        return list(self.weights) + list(self.biases)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = x if x.dim() == 3 else x.unsqueeze(0).expand(self.n_members, -1, -1)
+        n_layers = len(self.weights)
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=False)):
+            h = torch.baddbmm(b, h, w)
+            if i < n_layers - 1:
+                h = nn.functional.silu(h)
+        mean, raw = h[..., : self.n_out], h[..., self.n_out :]
+        return mean, nn.functional.softplus(raw) + MIN_VAR

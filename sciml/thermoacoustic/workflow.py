@@ -1,0 +1,345 @@
+r"""The forecasting experiment, step by step (the flow calls these; no I/O here).
+
+simulate -> :func:`prepare` (features, windows split by run, standardisation) ->
+:func:`train_forecasters` (anchored ensemble, Pyro BNN, deterministic net, persistence) ->
+:func:`predict_all` -> :func:`evaluate` (per-horizon scores, oracle CRPS ratio, onset warnings) ->
+studies (:func:`ablation_study`, :func:`failure_study`, :func:`attribution_study`).
+Reference: Sengupta et al., arXiv 2107.06396, Secs. 3-4.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+import xarray as xr
+
+from sciml.errors import ConfigError
+from sciml.thermoacoustic.attribution import integrated_gradients
+from sciml.thermoacoustic.baselines import PersistenceForecaster, fit_deterministic, fit_persistence
+from sciml.thermoacoustic.bnn import BNNForecaster, fit_bnn
+from sciml.thermoacoustic.data import (
+    runs_from_dataset,
+    runs_to_dataset,
+    split_runs,
+    str_labels,
+    validate_runs,
+)
+from sciml.thermoacoustic.ensemble import fit_anchored_ensemble, predict_members
+from sciml.thermoacoustic.features import (
+    FEATURE_CHANNELS,
+    SENSOR_SETS,
+    Standardizer,
+    Windows,
+    channel_indices,
+    frame_features,
+    make_windows,
+)
+from sciml.thermoacoustic.metrics import (
+    detect_onsets,
+    exceedance_probability,
+    horizon_scores,
+    oracle_scores,
+    warning_scores,
+)
+from sciml.thermoacoustic.model import EnsembleMLP, Forecast
+from sciml.thermoacoustic.simulator import CONTROL_CHANNELS, CombustorParams, resimulate, simulate_runs
+from sciml.thermoacoustic.studies import failed_features, failure_effect
+
+__all__ = [
+    "ExperimentConfig",
+    "Prepared",
+    "MODELS",
+    "simulate_dataset",
+    "prepare",
+    "train_forecasters",
+    "predict_all",
+    "evaluate",
+    "oracle_study",
+    "ablation_study",
+    "failure_study",
+    "attribution_study",
+    "ensemble_state_dict",
+    "ensemble_from_state_dict",
+]
+
+MODELS = ("persistence", "deterministic", "anchored_ensemble", "bnn")
+
+
+@dataclass
+class ExperimentConfig:
+    """Sizes of the experiment (the flow's pydantic config carries the same fields).
+
+    Times: ``duration`` [s] per run; ``window`` [frames] of history; ``horizons`` [frames]
+    (1 frame = 10 ms). Models: ``n_members``, ``hidden``, ``epochs`` (ensemble and deterministic
+    net); ``bnn_steps``, ``bnn_guide``, ``bnn_samples``. Studies: ``ablation_members``,
+    ``ablation_epochs``; ``oracle_states``, ``oracle_seeds``; ``fail_frac`` (failure at this
+    fraction of a test run); ``threshold`` [bar], ``warn_prob``, ``lead_frames``, ``early_frames``,
+    ``quiet_frames`` of the onset warnings; ``ig_samples``, ``ig_steps``.
+    """
+
+    n_runs: int = 40
+    duration: float = 8.0
+    split: tuple[float, float, float] = (0.6, 0.15, 0.25)
+    subcritical: bool = False
+    window: int = 30
+    horizons: tuple[int, ...] = (1, 5, 10, 20, 30, 50)
+    future_stride: int = 5
+    n_members: int = 5
+    hidden: tuple[int, ...] = (64, 64)
+    epochs: int = 12
+    bnn_steps: int = 2000
+    bnn_guide: str = "normal"
+    bnn_samples: int = 100
+    ablation_members: int = 3
+    ablation_epochs: int = 8
+    oracle_states: int = 60
+    oracle_seeds: int = 200
+    fail_frac: float = 0.5
+    threshold: float = 1.5
+    warn_prob: float = 0.3
+    lead_frames: int = 30
+    early_frames: int = 60
+    quiet_frames: int = 50
+    ig_samples: int = 64
+    ig_steps: int = 64
+    seed: int = 0
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ExperimentConfig:
+        known = {f for f in cls.__dataclass_fields__}
+        kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in known}
+        cfg = cls(**kw)
+        if max(cfg.horizons) + cfg.window >= cfg.duration * 100:
+            raise ConfigError(f"duration={cfg.duration} s too short for window+horizon")
+        return cfg
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Prepared:
+    """Features and windows of a run set, split by run."""
+
+    feats: np.ndarray
+    amplitude: np.ndarray
+    windows: dict[str, Windows]
+    scaler: Standardizer
+    params: CombustorParams
+    split: np.ndarray
+    run_labels: np.ndarray
+    time: np.ndarray
+
+
+def simulate_dataset(cfg: ExperimentConfig) -> xr.Dataset:
+    """Simulate ``cfg.n_runs`` runs and assign the train/val/test split (seeded)."""
+    params = CombustorParams.subcritical() if cfg.subcritical else CombustorParams()
+    runs = simulate_runs(cfg.n_runs, cfg.duration, seed=cfg.seed, params=params)
+    return runs_to_dataset(runs, split_runs(cfg.n_runs, cfg.split, seed=cfg.seed + 1))
+
+
+def _raw(ds: xr.Dataset):
+    from sciml.thermoacoustic.simulator import SLOW_CHANNELS
+
+    return (ds["p_dyn"].values, ds["oh_star"].values, {k: ds[k].values for k in SLOW_CHANNELS},
+            {k: ds[k].values for k in CONTROL_CHANNELS})
+
+
+def prepare(ds: xr.Dataset, cfg: ExperimentConfig) -> Prepared:
+    """Validate a run set, compute frame features and cut windows per split."""
+    from sciml.thermoacoustic.data import params_from_dataset
+
+    ds = validate_runs(ds)
+    params = params_from_dataset(ds)
+    feats = frame_features(*_raw(ds), params)
+    amp = ds["amplitude"].values.astype(np.float64)
+    split = str_labels(ds["split"].values)
+    windows = {}
+    for s in ("train", "val", "test"):
+        runs = np.flatnonzero(split == s)
+        if runs.size == 0:
+            raise ConfigError(f"no {s} runs in the run set; adjust the split")
+        windows[s] = make_windows(feats, amp, cfg.window, cfg.horizons, cfg.future_stride, runs=runs)
+    return Prepared(feats, amp, windows, Standardizer.fit(windows["train"]), params, split,
+                    str_labels(ds["run"].values), ds["time"].values)
+
+
+def _xy(prep: Prepared, split: str, channels=None):
+    w = prep.windows[split]
+    return prep.scaler.inputs(w, channels), prep.scaler.target(w)
+
+
+def train_forecasters(
+    prep: Prepared,
+    cfg: ExperimentConfig,
+    models: tuple[str, ...] = MODELS,
+    logger: logging.Logger | logging.LoggerAdapter | None = None,
+) -> dict:
+    """Fit the requested forecasters on the train split (seeded from ``cfg.seed``)."""
+    x, y = _xy(prep, "train")
+    out = {}
+    for name in models:
+        if name == "persistence":
+            w = prep.windows["train"]
+            out[name] = fit_persistence(w.y_now, w.y)
+        elif name == "anchored_ensemble":
+            out[name] = fit_anchored_ensemble(x, y, cfg.n_members, cfg.hidden, cfg.epochs,
+                                              seed=cfg.seed + 10, logger=logger)
+        elif name == "deterministic":
+            out[name] = fit_deterministic(x, y, cfg.hidden, cfg.epochs, seed=cfg.seed + 20,
+                                          logger=logger)
+        elif name == "bnn":
+            out[name] = fit_bnn(x, y, cfg.hidden, n_steps=cfg.bnn_steps, guide=cfg.bnn_guide,
+                                seed=cfg.seed + 30, logger=logger)
+        else:
+            from sciml.errors import unknown_name
+
+            raise unknown_name("model", name, list(MODELS))
+    return out
+
+
+def predict_one(model, prep: Prepared, w: Windows, x: np.ndarray | None = None,
+                n_samples: int = 100) -> Forecast:
+    """Forecast in bar for windows ``w`` (``x``: their standardised inputs, if precomputed)."""
+    if isinstance(model, PersistenceForecaster):
+        return model.predict(w.y_now)
+    x = prep.scaler.inputs(w) if x is None else x
+    if isinstance(model, EnsembleMLP):
+        fc = predict_members(model, x)
+    elif isinstance(model, BNNForecaster):
+        fc = model.predict(x, n_samples)
+    else:
+        raise ConfigError(f"cannot predict with {type(model).__name__}")
+    return prep.scaler.forecast(fc, w.y_now)
+
+
+def predict_all(models: dict, prep: Prepared, split: str = "test", n_samples: int = 100) -> dict:
+    w = prep.windows[split]
+    x = prep.scaler.inputs(w)
+    return {k: predict_one(m, prep, w, x, n_samples) for k, m in models.items()}
+
+
+def oracle_study(ds: xr.Dataset, prep: Prepared, cfg: ExperimentConfig) -> dict:
+    """Re-simulate ``cfg.oracle_states`` random held-out states with ``cfg.oracle_seeds`` seeds."""
+    runs = runs_from_dataset(ds)
+    w = prep.windows["test"]
+    rng = np.random.default_rng(cfg.seed + 40)
+    pick = np.sort(rng.choice(len(w), size=min(cfg.oracle_states, len(w)), replace=False))
+    samples = resimulate(runs, w.run[pick], w.frame[pick], max(cfg.horizons), cfg.oracle_seeds,
+                         seed=cfg.seed + 41)
+    h = np.asarray(cfg.horizons) - 1
+    samples = samples[:, :, h]
+    return {"index": pick, "samples": samples, "crps": oracle_scores(w.y[pick], samples)}
+
+
+def evaluate(prep: Prepared, forecasts: dict, cfg: ExperimentConfig, oracle: dict | None) -> dict:
+    """Per-model, per-horizon scores, oracle CRPS ratio and onset-warning rates."""
+    w = prep.windows["test"]
+    scores = {m: horizon_scores(w.y, fc) for m, fc in forecasts.items()}
+    if oracle is not None:
+        from sciml.uq import crps_gaussian
+
+        idx = oracle["index"]
+        ocrps = oracle["crps"].mean(axis=0)
+        for m, fc in forecasts.items():
+            c = crps_gaussian(w.y[idx], fc.mean[idx], np.maximum(fc.std[idx], 1e-9)).mean(axis=0)
+            scores[m]["crps_oracle_subset"] = c
+            scores[m]["crps_oracle_ratio"] = c / ocrps
+    # onset warnings on the test runs, at the longest horizon
+    n_runs, n_frames = prep.amplitude.shape
+    onset = detect_onsets(prep.amplitude, cfg.threshold, cfg.quiet_frames)
+    kernel = np.ones(5) / 5
+    sm = np.apply_along_axis(lambda r: np.convolve(r, kernel, mode="full")[: r.size], 1,
+                             prep.amplitude)
+    test = prep.split == "test"
+    warn_scores = {}
+    for m, fc in forecasts.items():
+        warn = np.zeros((n_runs, n_frames), dtype=bool)
+        p = exceedance_probability(fc, cfg.threshold)[:, -1]
+        warn[w.run, w.frame] = p >= cfg.warn_prob
+        warn_scores[m] = warning_scores(warn[test], onset[test], (sm > cfg.threshold)[test],
+                                        cfg.lead_frames, cfg.early_frames)
+    return {"scores": scores, "warnings": warn_scores, "oracle_crps": None if oracle is None
+            else oracle["crps"].mean(axis=0)}
+
+
+def ablation_study(prep: Prepared, cfg: ExperimentConfig, logger=None) -> dict:
+    """Anchored ensembles trained on each sensor set; scores on the test split."""
+    out = {}
+    w = prep.windows["test"]
+    for i, name in enumerate(SENSOR_SETS):
+        ch = channel_indices(name)
+        x, y = _xy(prep, "train", ch)
+        net = fit_anchored_ensemble(x, y, cfg.ablation_members, cfg.hidden, cfg.ablation_epochs,
+                                    seed=cfg.seed + 100 + i, logger=logger)
+        fc = prep.scaler.forecast(predict_members(net, prep.scaler.inputs(w, ch)), w.y_now)
+        out[name] = horizon_scores(w.y, fc)
+    return out
+
+
+def failure_study(
+    ds: xr.Dataset, prep: Prepared, models: dict, cfg: ExperimentConfig,
+    sensors: tuple[str, ...] = ("p_dyn", "oh_star"), modes: tuple[str, ...] = ("zeroed", "frozen"),
+) -> dict:
+    """Forecasts of the Bayesian models with a sensor failing mid-run on the test runs."""
+    test = np.flatnonzero(prep.split == "test")
+    raw = _raw(ds.isel(run=test))
+    fail_frame = int(cfg.fail_frac * prep.amplitude.shape[1])
+    nominal_w = prep.windows["test"]
+    out = {}
+    for sensor in sensors:
+        for mode in modes:
+            f_t = failed_features(*raw, prep.params, sensor, mode, fail_frame)
+            feats = prep.feats.copy()
+            feats[test] = f_t
+            w = make_windows(feats, prep.amplitude, cfg.window, cfg.horizons, cfg.future_stride,
+                             runs=test)
+            for m in ("anchored_ensemble", "bnn"):
+                if m not in models:
+                    continue
+                nom = predict_one(models[m], prep, nominal_w, n_samples=cfg.bnn_samples)
+                fc = predict_one(models[m], prep, w, n_samples=cfg.bnn_samples)
+                eff = failure_effect(nom, fc, w.frame, fail_frame)
+                eff["series_nominal"] = nom.epistemic_std[:, -1]
+                eff["series_failed"] = fc.epistemic_std[:, -1]
+                eff["aleatoric_series_failed"] = fc.aleatoric_std[:, -1]
+                out[(m, sensor, mode)] = eff
+    return {"effects": out, "fail_frame": fail_frame, "run": nominal_w.run,
+            "frame": nominal_w.frame}
+
+
+def attribution_study(prep: Prepared, net: EnsembleMLP, cfg: ExperimentConfig) -> dict:
+    """Integrated gradients of the 500 ms ensemble forecast over ``cfg.ig_samples`` test windows."""
+    w = prep.windows["test"]
+    rng = np.random.default_rng(cfg.seed + 50)
+    pick = np.sort(rng.choice(len(w), size=min(cfg.ig_samples, len(w)), replace=False))
+    x = prep.scaler.inputs(w.subset(pick))
+    res = integrated_gradients(net, x, horizon=len(cfg.horizons) - 1, n_steps=cfg.ig_steps)
+    n_c, n_w = len(FEATURE_CHANNELS), cfg.window
+    a = res["attributions"]
+    hist = a[:, : n_c * n_w].reshape(-1, n_c, n_w)
+    fut = a[:, n_c * n_w :].reshape(a.shape[0], len(CONTROL_CHANNELS), -1)
+    return {"history": hist, "future": fut, "delta_f": res["delta_f"],
+            "completeness_error": res["completeness_error"], "index": pick}
+
+
+def ensemble_state_dict(net: EnsembleMLP, scaler: Standardizer, cfg: ExperimentConfig) -> dict:
+    """Tensors of a trained ensemble plus its standardiser (for the model registry)."""
+    sd = {f"net.{k}": v.detach().clone() for k, v in net.state_dict().items()}
+    for k, v in scaler.to_arrays().items():
+        sd[f"scaler.{k}"] = torch.as_tensor(np.asarray(v, dtype=np.float32))
+    return sd
+
+
+def ensemble_from_state_dict(sd: dict, cfg: ExperimentConfig) -> tuple[EnsembleMLP, Standardizer]:
+    """Inverse of :func:`ensemble_state_dict`."""
+    w0 = sd["net.weights.0"]
+    n_out = sd[f"net.biases.{len(cfg.hidden)}"].shape[-1] // 2
+    net = EnsembleMLP(w0.shape[0], w0.shape[1], tuple(cfg.hidden), n_out)
+    net.load_state_dict({k[4:]: v for k, v in sd.items() if k.startswith("net.")})
+    scaler = Standardizer.from_arrays({k[7:]: v.numpy() for k, v in sd.items()
+                                       if k.startswith("scaler.")})
+    return net.eval(), scaler

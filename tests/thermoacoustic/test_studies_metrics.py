@@ -1,0 +1,88 @@
+"""Sensor failure raises epistemic uncertainty; onset detection and warning scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sciml.errors import UnknownNameError
+from sciml.thermoacoustic import (
+    FEATURE_CHANNELS,
+    ExperimentConfig,
+    Forecast,
+    detect_onsets,
+    failed_features,
+    failure_study,
+    horizon_scores,
+    prepare,
+    simulate_dataset,
+    train_forecasters,
+    warning_scores,
+)
+from sciml.thermoacoustic.data import runs_from_dataset
+
+
+@pytest.fixture(scope="module")
+def small():
+    cfg = ExperimentConfig(n_runs=10, duration=4.0, window=10, horizons=(1, 10, 30),
+                           n_members=4, hidden=(32, 32), epochs=8, bnn_steps=300, bnn_samples=30)
+    ds = simulate_dataset(cfg)
+    prep = prepare(ds, cfg)
+    models = train_forecasters(prep, cfg, ("anchored_ensemble", "bnn"))
+    return cfg, ds, prep, models
+
+
+def test_dynamic_pressure_failure_raises_epistemic_std(small):
+    cfg, ds, prep, models = small
+    res = failure_study(ds, prep, models, cfg, sensors=("p_dyn",), modes=("zeroed", "frozen"))
+    for m in ("anchored_ensemble", "bnn"):
+        eff = res["effects"][(m, "p_dyn", "zeroed")]
+        assert eff["epistemic_ratio"] > 3.0, (m, eff["epistemic_ratio"])
+        assert eff["epistemic_after_before"] > 3.0
+    frozen = res["effects"][("anchored_ensemble", "p_dyn", "frozen")]
+    assert np.isfinite(frozen["epistemic_ratio"]) and frozen["epistemic_ratio"] > 0
+
+
+def test_failed_features(small):
+    cfg, ds, prep, _ = small
+    runs = runs_from_dataset(ds)
+    args = (runs.p_dyn, runs.oh_star, runs.slow, runs.controls, runs.params)
+    band = FEATURE_CHANNELS.index("p_dyn_band")
+    frz = failed_features(*args, "p_dyn", "frozen", 150)
+    assert np.all(frz[:, 150:, band] == frz[:, 149:150, band])
+    np.testing.assert_array_equal(frz[:, :150], prep.feats[:, :150])
+    zer = failed_features(*args, "p_c", "zeroed", 150)
+    assert np.all(zer[:, 150:, FEATURE_CHANNELS.index("p_c")] == 0)
+    assert np.all(zer[:, 150:, band] == prep.feats[:, 150:, band])
+    with pytest.raises(UnknownNameError):
+        failed_features(*args, "p_dyn", "melted", 150)
+    with pytest.raises(UnknownNameError):
+        failed_features(*args, "microphone", "zeroed", 150)
+
+
+def test_onsets_and_warning_scores():
+    a = np.full((1, 200), 0.3)
+    a[0, 100:150] = 2.5  # one instability episode
+    onset = detect_onsets(a, threshold=1.5, quiet=50, smooth=1)
+    assert np.flatnonzero(onset[0]).tolist() == [100]
+    above = a > 1.5
+    warn = np.zeros_like(above)
+    warn[0, 55] = True  # 450 ms ahead: timely
+    warn[0, 10] = True  # a false alarm in a quiet stretch
+    s = warning_scores(warn, onset, above, lead=30, early=60)
+    assert s["n_onsets"] == 1 and s["onset_warning_rate"] == 1.0
+    n_quiet = s["n_quiet_frames"]
+    assert s["false_alarm_rate"] == pytest.approx(1 / n_quiet)
+    warn[0, 55] = False
+    warn[0, 80] = True  # only 200 ms ahead: too late
+    assert warning_scores(warn, onset, above, lead=30, early=60)["onset_warning_rate"] == 0.0
+
+
+def test_horizon_scores_of_a_perfect_and_a_wide_forecast():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(4000, 2))
+    good = horizon_scores(y, Forecast(np.zeros_like(y), np.ones_like(y), np.zeros_like(y)))
+    np.testing.assert_allclose(good["coverage90"], 0.9, atol=0.02)
+    np.testing.assert_allclose(good["rmse"], 1.0, atol=0.05)
+    wide = horizon_scores(y, Forecast(np.zeros_like(y), 9 * np.ones_like(y), np.zeros_like(y)))
+    assert np.all(wide["coverage90"] > 0.99) and np.all(wide["crps"] > good["crps"])
