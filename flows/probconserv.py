@@ -11,6 +11,7 @@ lower. Science in :mod:`sciml.probconserv`.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 import matplotlib
@@ -66,6 +67,7 @@ _MODEL_FIELDS = (
     "softc_steps",
     "softc_from_anp",
     "softc_points",
+    "softc_lr",
 )
 
 
@@ -79,7 +81,7 @@ class ProbConservConfig(FlowConfig):
     n_self_attention: int = Field(1, ge=0)
     min_std: float = Field(1e-3, gt=0)
     n_train_functions: int = Field(1000, ge=1)
-    n_steps: int = Field(1000, ge=1)
+    n_steps: int = Field(800, ge=1)
     batch_size: int = Field(8, ge=1)
     lr: float = Field(1e-3, gt=0)
     lr_floor: float = Field(0.1, gt=0, le=1)
@@ -88,6 +90,7 @@ class ProbConservConfig(FlowConfig):
     softc_steps: int = Field(150, ge=1)
     softc_from_anp: bool = True
     softc_points: int = Field(32, ge=1)
+    softc_lr: float | None = Field(None, gt=0)  # None: lr * lr_floor when fine-tuning, else lr
     # evaluation
     n_test_functions: int = Field(10, ge=1)
     n_t: int = Field(101, ge=3)
@@ -164,11 +167,14 @@ def train_problem(problem: str, config: ProbConservConfig) -> dict[str, dict[str
     train_anp(anp, xc, data.y_context, xt, data.y_target, n_steps=config.n_steps, seed=seed,
               logger=logger, desc=f"ANP {problem}", **common)  # fmt: skip
     softc = _new_anp(config, seed + 1)
+    softc_lr = config.softc_lr or config.lr
     if config.softc_from_anp:
         softc.load_state_dict(anp.state_dict())
+        softc_lr = config.softc_lr or config.lr * config.lr_floor
     train_softc(softc, problem, xc, data.y_context, xt, data.y_target, data.param,
                 n_steps=config.softc_steps, seed=seed + 1, weight=config.softc_weight,
-                n_points=config.softc_points, logger=logger, **common)  # fmt: skip
+                n_points=config.softc_points, logger=logger, batch_size=config.batch_size,
+                lr=softc_lr, lr_floor=config.lr_floor)  # fmt: skip
     return {"anp": anp.state_dict(), "softc": softc.state_dict()}
 
 
@@ -184,6 +190,12 @@ def _unpack(flat: dict[str, torch.Tensor]) -> dict[str, dict[str, dict[str, torc
     return out
 
 
+def _stored_config(info: dict[str, Any]) -> dict[str, Any]:
+    """The config saved with a model version (a dict, or its JSON string in the provenance)."""
+    stored = info.get("config", {})
+    return json.loads(stored) if isinstance(stored, str) else dict(stored)
+
+
 @task
 def load_champion(config: ProbConservConfig) -> dict[str, dict[str, dict[str, torch.Tensor]]] | None:
     """The champion's state dicts if it was trained with this config's model settings, else None."""
@@ -191,8 +203,8 @@ def load_champion(config: ProbConservConfig) -> dict[str, dict[str, dict[str, to
         state, info = get_catalog().load_model(WORKFLOW_NAME, "champion")
     except ModelNotFoundError:
         return None
-    stored = info.get("config", {})
-    if any(stored.get(k) != v for k, v in config.model_dump(mode="json").items() if k in _MODEL_FIELDS):
+    stored = _stored_config(info)
+    if any(stored.get(k) != v for k, v in config.model_key().items()):
         run_logger().info(f"champion {info.get('version')} has other model settings; training anew")
         return None
     states = _unpack(state)
@@ -284,15 +296,16 @@ def _plots(results: list, metrics_ds) -> list[str]:
         paths.append(str(path))
     problems = list(metrics_ds.problem.values)
     fig, axes = plt.subplots(1, len(problems), figsize=(4.2 * len(problems), 3.4), squeeze=False)
+    colors = {m: f"C{i}" for i, m in enumerate(metrics_ds.model.values)}
     for ax, problem in zip(axes[0], problems, strict=True):
         sub = metrics_ds.sel(problem=problem)
-        for param in sub.param.values:
+        valid = [p for p in sub.param.values if not np.all(np.isnan(sub["ce_t"].sel(param=p)))]
+        for k, param in enumerate(valid):
             cell = sub.sel(param=param)
-            if np.all(np.isnan(cell["ce_t"].values)):
-                continue
-            tv = sub["t_value"].values
             for m in cell.model.values:
-                ax.plot(tv, cell["ce_t"].sel(model=m), lw=1, label=f"{m} {param:g}")
+                ax.plot(sub["t_value"].values, cell["ce_t"].sel(model=m), color=colors[m],
+                        ls=("-", "--", ":")[k % 3], lw=1,
+                        label=f"{m}, {cell.param_name.item()}={param:g}")  # fmt: skip
         ax.set(xlabel="t", ylabel="CE = G mu - U(t)", title=problem)
         ax.legend(fontsize=6)
     fig.tight_layout()
@@ -352,8 +365,15 @@ def probconserv_flow(config: ProbConservConfig | None = None) -> dict[str, Any]:
 
 @flow(name="probconserv-retrain", log_prints=True)
 def probconserv_retrain_flow(config: ProbConservConfig | None = None) -> dict[str, Any]:
-    """Train a challenger on fresh seeds' data and promote it only if its test MSE is lower."""
+    """Train a challenger and promote it only if its test MSE is lower than the champion's.
+
+    The challenger's seed is ``config.seed`` plus the number of stored versions, so each
+    scheduled retraining draws fresh training data and initial weights (recorded in its config).
+    """
     config = config or ProbConservConfig()
+    n_versions = len(get_catalog().model_versions(WORKFLOW_NAME))
+    config = config.model_copy(update={"seed": config.seed + n_versions})
+    run_logger().info(f"challenger seed {config.seed} ({n_versions} stored versions)")
     states, _ = _train_or_reuse(config, reuse=False)
     metrics_ds = to_dataset(_evaluate(config, states), "metrics")
     return champion_challenger(

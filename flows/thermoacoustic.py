@@ -6,8 +6,8 @@ sensor failure, integrated gradients) -> catalog + metrics artifact + plots.
 
 Writes ``thermoacoustic/runs``, ``/forecasts``, ``/metrics``, ``/ablation``, ``/failure``,
 ``/attributions``. ``thermoacoustic_retrain_flow`` (deployment ``thermoacoustic/retrain``)
-retrains the anchored ensemble on the catalogued runs and promotes it iff its held-out CRPS at 500 ms beats the champion's. Science in
-:mod:`sciml.thermoacoustic`.
+retrains the anchored ensemble on the catalogued runs and promotes it iff its held-out CRPS at
+500 ms beats the champion's. Science in :mod:`sciml.thermoacoustic`.
 """
 
 from __future__ import annotations
