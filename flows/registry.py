@@ -13,7 +13,7 @@ from sciml.errors import unknown_name
 
 __all__ = ["WORKFLOW_MODULES", "workflows", "get_workflow"]
 
-WORKFLOW_MODULES: tuple[str, ...] = ("flows.gpme", "flows.thermoacoustic")
+WORKFLOW_MODULES: tuple[str, ...] = ("flows.gpme", "flows.thermoacoustic", "flows.lightsb")
 
 
 def workflows() -> dict[str, Workflow]:

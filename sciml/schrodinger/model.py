@@ -1,0 +1,442 @@
+r"""Light Schrödinger Bridge (LightSB): Gaussian-mixture adjusted potential, closed-form plan and SB.
+
+Korotin, Gushchin, Burnaev, "Light Schrödinger Bridge", ICLR 2024 (arXiv:2310.01174), Sections
+3.1-3.3. With the cost :math:`|x - y|^2 / 2`, regularisation :math:`\varepsilon` and the Wiener
+prior :math:`W^\varepsilon`, the entropic-OT plan has conditionals
+
+.. math:: \pi(y \mid x) = \frac{\exp(\langle x, y\rangle / \varepsilon)\, v(y)}{c(x)},
+          \qquad c(x) = \int \exp(\langle x, y\rangle / \varepsilon)\, v(y)\, dy,
+
+where :math:`v` is the *adjusted* Schrödinger potential. LightSB takes
+
+.. math:: v_\theta(y) = \sum_{k=1}^K \alpha_k\, \mathcal N(y \mid r_k, \varepsilon S_k),
+
+so that (Prop. 3.2)
+
+.. math:: c_\theta(x) = \sum_k \alpha_k \exp\Big(\frac{x^\top S_k x + 2 r_k^\top x}{2\varepsilon}\Big),
+   \qquad \pi_\theta(y \mid x) = \sum_k w_k(x)\, \mathcal N(y \mid r_k + S_k x, \varepsilon S_k),
+
+with :math:`w_k(x) \propto \alpha_k \exp((x^\top S_k x + 2 r_k^\top x) / (2\varepsilon))`.
+
+Each :math:`S_k = U_k \operatorname{diag}(\lambda_k) U_k^\top` is a rotation times a positive
+diagonal (``cov="full"``), or diagonal (``cov="diagonal"``, :math:`U_k = I`); the rotation is
+:math:`U_k = U^0_k \exp(A_k - A_k^\top)` with a fixed orthogonal buffer :math:`U^0_k` (identity
+unless parameters are set from a closed form) and the matrix exponential of a skew-symmetric
+matrix, so every :math:`U_k` stays exactly orthogonal without any extra dependency. Everything is
+computed in log space (``logsumexp``) in the rotated basis, so the cost of one evaluation is
+:math:`O(B K D)` for diagonal :math:`S_k` and :math:`O(B K D^2)` for full ones.
+
+The SB process (Prop. 3.3) is :math:`dX_t = g_\theta(X_t, t)\,dt + \sqrt{\varepsilon}\, dW_t` with
+
+.. math:: g_\theta(x, t) = \varepsilon \nabla_x \log h(x, t), \qquad
+          h(x, t) = \int \mathcal N(y \mid x, \varepsilon (1 - t) I)\, \phi(y)\, dy,
+          \quad \phi(y) = v_\theta(y) \exp\big(|y|^2 / (2\varepsilon)\big),
+
+which is again a Gaussian-mixture computation: :math:`g = (\mathbb E[y \mid x_t] - x_t)/(1-t)`
+under the posterior :math:`p(y \mid x_t) \propto \mathcal N(y \mid x_t, \varepsilon(1-t)I)\phi(y)`
+whose components have precision :math:`P_k/\varepsilon`,
+:math:`P_k = S_k^{-1} + \tfrac{t}{1-t} I`, and means
+:math:`P_k^{-1}(S_k^{-1} r_k + x / (1 - t))`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from sciml.errors import ConfigError, DataError
+
+__all__ = ["LightSB", "bridge_sample", "COV_TYPES"]
+
+COV_TYPES = ("diagonal", "full")
+
+
+def _check_x(x: torch.Tensor, dim: int, name: str = "x") -> None:
+    if x.ndim != 2 or x.shape[-1] != dim:
+        raise DataError(f"{name} must have shape (n, {dim}); got {tuple(x.shape)}")
+
+
+class LightSB(nn.Module):
+    r"""LightSB model: mixture adjusted potential, conditional plan and SB drift.
+
+    Parameters
+    ----------
+    dim : int
+        Data dimension :math:`D`.
+    n_components : int
+        Number of mixture components :math:`K`.
+    eps : float
+        Entropic regularisation :math:`\varepsilon > 0` (the SB diffusion is
+        :math:`\sqrt{\varepsilon}\,dW`).
+    cov : {"diagonal", "full"}
+        Structure of :math:`S_k`.
+    s_init : float
+        Initial eigenvalues of every :math:`S_k`.
+    dtype : torch.dtype
+        Parameter dtype (float64 by default: the model is small and the moments are exact).
+
+    Notes
+    -----
+    Parameters: ``r`` (K, D) means, ``log_s`` (K, D) log-eigenvalues of :math:`S_k`,
+    ``a`` (K,) with the eps-scaled weights :math:`\log\alpha_k = a_k / \varepsilon`, and for
+    ``cov="full"`` ``skew`` (K, D, D) with :math:`U_k = U^0_k \exp(A_k - A_k^\top)`.
+
+    Why :math:`\log\alpha_k = a_k/\varepsilon`: every other term of the component logits,
+    :math:`(x^\top S_k x + 2 r_k^\top x)/(2\varepsilon)` and
+    :math:`-|y - r_k|^2_{S_k^{-1}}/(2\varepsilon)`, carries a factor :math:`1/\varepsilon`. With
+    :math:`a_k` in the same "potential" units as :math:`r_k^\top x`, an Adam step of size ``lr``
+    moves every logit by :math:`O(\text{lr}/\varepsilon)` whichever parameter takes it, so one
+    learning rate serves :math:`\varepsilon = 0.1` and :math:`\varepsilon = 10` alike; with raw
+    :math:`\log\alpha_k` the weights would be far too slow at small :math:`\varepsilon` and far too
+    jumpy at large :math:`\varepsilon`.
+
+    References
+    ----------
+    .. [1] A. Korotin, N. Gushchin, E. Burnaev, "Light Schrödinger Bridge", ICLR 2024,
+       arXiv:2310.01174.
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        n_components: int,
+        eps: float,
+        cov: str = "diagonal",
+        s_init: float = 0.1,
+        dtype: torch.dtype = torch.float64,
+    ) -> None:
+        super().__init__()
+        if cov not in COV_TYPES:
+            raise ConfigError(f"cov={cov!r} is not one of {COV_TYPES}")
+        if not (eps > 0 and math.isfinite(eps)):
+            raise ConfigError(f"eps must be a positive finite number; got {eps!r}")
+        if dim < 1 or n_components < 1:
+            raise ConfigError(f"dim and n_components must be >= 1; got {dim}, {n_components}")
+        if not s_init > 0:
+            raise ConfigError(f"s_init must be positive; got {s_init!r}")
+        self.dim = int(dim)
+        self.n_components = int(n_components)
+        self.eps = float(eps)
+        self.cov = cov
+        k, d = self.n_components, self.dim
+        self.r = nn.Parameter(torch.zeros(k, d, dtype=dtype))
+        self.log_s = nn.Parameter(torch.full((k, d), math.log(s_init), dtype=dtype))
+        self.a = nn.Parameter(torch.zeros(k, dtype=dtype))
+        self.register_buffer("eps_value", torch.tensor(self.eps, dtype=torch.float64))
+        if cov == "full":
+            self.skew = nn.Parameter(torch.zeros(k, d, d, dtype=dtype))
+            self.register_buffer("u0", torch.eye(d, dtype=dtype).expand(k, d, d).clone())
+
+    @classmethod
+    def from_state_dict(cls, state: dict[str, torch.Tensor]) -> LightSB:
+        """Rebuild a model from its ``state_dict`` (sizes, eps and cov type are read from it)."""
+        missing = {"r", "log_s", "a", "eps_value"} - set(state)
+        if missing:
+            raise DataError(f"state dict lacks {sorted(missing)}; not a LightSB state dict")
+        k, d = state["r"].shape
+        model = cls(d, k, float(state["eps_value"]), cov="full" if "skew" in state else "diagonal",
+                    dtype=state["r"].dtype)
+        model.load_state_dict(state)
+        return model
+
+    # ------------------------------------------------------------------ parameters
+    @property
+    def log_alpha(self) -> torch.Tensor:
+        r""":math:`\log\alpha_k = a_k / \varepsilon`, shape (K,)."""
+        return self.a / self.eps
+
+    @property
+    def eigvals(self) -> torch.Tensor:
+        r"""Eigenvalues :math:`\lambda_k` of :math:`S_k`, shape (K, D)."""
+        return self.log_s.exp()
+
+    def rotations(self) -> torch.Tensor | None:
+        r"""Orthogonal :math:`U_k`, shape (K, D, D); ``None`` for diagonal :math:`S_k`."""
+        if self.cov == "diagonal":
+            return None
+        return self.u0 @ torch.linalg.matrix_exp(self.skew - self.skew.transpose(-1, -2))
+
+    def s_matrices(self) -> torch.Tensor:
+        r""":math:`S_k = U_k \operatorname{diag}(\lambda_k) U_k^\top`, shape (K, D, D)."""
+        lam = self.eigvals
+        u = self.rotations()
+        if u is None:
+            return torch.diag_embed(lam)
+        return (u * lam[:, None, :]) @ u.transpose(-1, -2)
+
+    @torch.no_grad()
+    def set_params(
+        self, log_alpha: torch.Tensor, r: torch.Tensor, s: torch.Tensor
+    ) -> LightSB:
+        r"""Set :math:`(\log\alpha_k, r_k, S_k)` directly, e.g. from a closed form.
+
+        Parameters
+        ----------
+        log_alpha : (K,)
+        r : (K, D)
+        s : (K, D) eigenvalues (diagonal model) or (K, D, D) symmetric positive definite
+            matrices (full model; diagonalised with ``eigh`` into ``u0`` and ``log_s``).
+        """
+        dt = self.r.dtype
+        log_alpha = torch.as_tensor(log_alpha, dtype=dt)
+        r = torch.as_tensor(r, dtype=dt)
+        s = torch.as_tensor(s, dtype=dt)
+        k, d = self.n_components, self.dim
+        if log_alpha.shape != (k,) or r.shape != (k, d):
+            raise DataError(f"log_alpha/r must have shapes ({k},)/({k}, {d}); "
+                            f"got {tuple(log_alpha.shape)}/{tuple(r.shape)}")
+        if self.cov == "diagonal":
+            if s.shape == (k, d, d):
+                s = torch.diagonal(s, dim1=-2, dim2=-1)
+            if s.shape != (k, d) or not bool((s > 0).all()):
+                raise DataError(f"s must be positive with shape ({k}, {d}) for a diagonal model")
+            self.log_s.copy_(s.log())
+        else:
+            if s.shape != (k, d, d):
+                raise DataError(f"s must have shape ({k}, {d}, {d}) for a full model")
+            lam, u = torch.linalg.eigh(0.5 * (s + s.transpose(-1, -2)))
+            if not bool((lam > 0).all()):
+                raise DataError("s must be positive definite")
+            self.log_s.copy_(lam.log())
+            self.u0.copy_(u)
+            self.skew.zero_()
+        self.a.copy_(self.eps * log_alpha)
+        self.r.copy_(r)
+        return self
+
+    # ------------------------------------------------------------------ helpers
+    def _rotate(self, x: torch.Tensor, u: torch.Tensor | None) -> torch.Tensor:
+        """Coordinates of x (B, D) in every component's eigenbasis: (B, K, D)."""
+        if u is None:
+            return x[:, None, :].expand(-1, self.n_components, -1)
+        return torch.einsum("bd,kde->bke", x, u)
+
+    def _unrotate(self, z: torch.Tensor, u: torch.Tensor | None) -> torch.Tensor:
+        """Back from eigen-coordinates (B, K, D) to the data basis (B, K, D)."""
+        if u is None:
+            return z
+        return torch.einsum("bke,kde->bkd", z, u)
+
+    # ------------------------------------------------------------------ potentials
+    def log_v(self, y: torch.Tensor) -> torch.Tensor:
+        r"""Log adjusted potential :math:`\log v_\theta(y)`, shape (B,).
+
+        .. math:: \log \sum_k \alpha_k \mathcal N(y \mid r_k, \varepsilon S_k)
+        """
+        _check_x(y, self.dim, "y")
+        u = self.rotations()
+        lam = self.eigvals
+        if u is None:  # O(BKD) by matmuls, no (B, K, D) intermediate
+            inv = 1.0 / lam
+            quad = (y * y) @ inv.T - 2.0 * (y @ (self.r * inv).T) + (self.r**2 * inv).sum(-1)
+        else:
+            z = self._rotate(y, u) - self._rotate_params(u)  # (B, K, D)
+            quad = (z * z / lam).sum(-1)
+        logdet = torch.log(self.eps * lam).sum(-1)
+        log_n = -0.5 * (quad / self.eps + logdet + self.dim * math.log(2 * math.pi))
+        return torch.logsumexp(self.log_alpha + log_n, dim=-1)
+
+    def _rotate_params(self, u: torch.Tensor | None) -> torch.Tensor:
+        """r_k in component k's eigenbasis, (K, D)."""
+        if u is None:
+            return self.r
+        return torch.einsum("kd,kde->ke", self.r, u)
+
+    def component_logits(self, x: torch.Tensor) -> torch.Tensor:
+        r"""Unnormalised log weights :math:`\log\alpha_k + (x^\top S_k x + 2 r_k^\top x)/(2\varepsilon)`.
+
+        Returns (B, K).
+        """
+        _check_x(x, self.dim)
+        u = self.rotations()
+        if u is None:
+            quad = (x * x) @ self.eigvals.T
+        else:
+            z = self._rotate(x, u)
+            quad = (z * z * self.eigvals).sum(-1)
+        lin = x @ self.r.T
+        return self.log_alpha + (quad + 2.0 * lin) / (2.0 * self.eps)
+
+    def log_c(self, x: torch.Tensor) -> torch.Tensor:
+        r"""Log normaliser :math:`\log c_\theta(x)`, (B,).
+
+        .. math:: c_\theta(x) = \int e^{\langle x,y\rangle/\varepsilon} v_\theta(y)\,dy
+        """
+        return torch.logsumexp(self.component_logits(x), dim=-1)
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        r"""LightSB objective on unpaired minibatches (Eq. 11 of [1]).
+
+        .. math:: \mathcal L(\theta) = \mathbb E_{P_0} \log c_\theta(x)
+                  - \mathbb E_{P_1} \log v_\theta(y)
+
+        It equals :math:`\mathrm{KL}(\pi^* \| \pi_\theta)` up to an additive constant.
+        """
+        return self.log_c(x).mean() - self.log_v(y).mean()
+
+    # ------------------------------------------------------------------ conditional plan
+    def conditional_weights(self, x: torch.Tensor) -> torch.Tensor:
+        """Mixture weights :math:`w_k(x)` of :math:`\\pi_\\theta(\\cdot|x)`, (B, K)."""
+        return torch.softmax(self.component_logits(x), dim=-1)
+
+    def conditional_means(self, x: torch.Tensor) -> torch.Tensor:
+        r"""Component means :math:`r_k + S_k x`, (B, K, D)."""
+        _check_x(x, self.dim)
+        u = self.rotations()
+        z = self._rotate(x, u) * self.eigvals
+        return self.r + self._unrotate(z, u)
+
+    def conditional_covariances(self) -> torch.Tensor:
+        r"""Component covariances :math:`\varepsilon S_k`, (K, D, D)."""
+        return self.eps * self.s_matrices()
+
+    def conditional_moments(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        r"""Exact mean and covariance of the mixture :math:`\pi_\theta(\cdot \mid x)`.
+
+        .. math:: m(x) = \sum_k w_k \mu_k, \qquad
+                  \Sigma(x) = \sum_k w_k(\varepsilon S_k + \mu_k\mu_k^\top) - m m^\top
+
+        Returns mean (B, D) and covariance (B, D, D).
+        """
+        w = self.conditional_weights(x)
+        mu = self.conditional_means(x)
+        mean = torch.einsum("bk,bkd->bd", w, mu)
+        dev = mu - mean[:, None, :]
+        cov = torch.einsum("bk,kde->bde", w, self.conditional_covariances())
+        cov = cov + torch.einsum("bk,bkd,bke->bde", w, dev, dev)
+        return mean, cov
+
+    def sample(
+        self, x: torch.Tensor, n_samples: int = 1, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        r"""Draw :math:`y \sim \pi_\theta(\cdot \mid x)`: a component, then its Gaussian.
+
+        Returns (n_samples, B, D).
+        """
+        w = self.conditional_weights(x)  # (B, K)
+        b = x.shape[0]
+        comp = torch.multinomial(w, n_samples, replacement=True, generator=generator).T  # (n, B)
+        mu = self.conditional_means(x)  # (B, K, D)
+        mean = torch.gather(mu[None].expand(n_samples, -1, -1, -1), 2,
+                            comp[..., None, None].expand(-1, -1, 1, self.dim))[:, :, 0]
+        xi = torch.randn(n_samples, b, self.dim, dtype=x.dtype, generator=generator)
+        scale = (self.eps * self.eigvals).sqrt()[comp]  # (n, B, D)
+        u = self.rotations()
+        if u is None:
+            return mean + scale * xi
+        noise = torch.einsum("nbe,nbde->nbd", scale * xi, u[comp])
+        return mean + noise
+
+    # ------------------------------------------------------------------ SB process
+    def _posterior(self, x: torch.Tensor, t: float | torch.Tensor):
+        r"""Components of :math:`p(y\mid x_t) \propto \mathcal N(y|x_t,\varepsilon(1-t)I)\phi(y)`.
+
+        Returns the log weights without the x-only terms (B, K), the component means (B, K, D),
+        and the pieces needed by :meth:`log_h`.
+        """
+        t = torch.as_tensor(t, dtype=x.dtype)
+        if t.ndim == 1:
+            t = t[:, None, None]
+        s = 1.0 - t
+        q = t / s
+        u = self.rotations()
+        lam = self.eigvals
+        z = self._rotate(x, u)  # (B, K, D)
+        rho = self._rotate_params(u)  # (K, D)
+        p = 1.0 / lam + q  # eigenvalues of P_k
+        b = rho / lam + z / s
+        m_rot = b / p
+        logw = (
+            self.log_alpha
+            - 0.5 * torch.log1p(q * lam).sum(-1)
+            + ((b * b / p).sum(-1) - (rho * rho / lam).sum(-1)) / (2.0 * self.eps)
+        )
+        return logw, self._unrotate(m_rot, u), s
+
+    def log_h(self, x: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
+        r"""Log of :math:`h(x, t) = \int \mathcal N(y|x, \varepsilon(1-t)I)\,\phi(y)\,dy`, (B,).
+
+        The SB drift is :math:`\varepsilon\nabla_x \log h` (used in tests against autograd).
+        """
+        _check_x(x, self.dim)
+        logw, _, s = self._posterior(x, t)
+        s = s.reshape(-1) if s.ndim else s
+        sq = (x * x).sum(-1)
+        return (
+            torch.logsumexp(logw, dim=-1)
+            - 0.5 * self.dim * torch.log(2 * math.pi * self.eps * s)
+            - sq / (2.0 * self.eps * s)
+        )
+
+    def drift(self, x: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
+        r"""Closed-form SB drift :math:`g_\theta(x, t) = (\mathbb E[y \mid x_t = x] - x)/(1 - t)`.
+
+        Parameters
+        ----------
+        x : (B, D)
+        t : float in [0, 1) or (B,) tensor
+
+        Returns
+        -------
+        (B, D)
+        """
+        _check_x(x, self.dim)
+        logw, means, s = self._posterior(x, t)
+        w = torch.softmax(logw, dim=-1)
+        ey = torch.einsum("bk,bkd->bd", w, means)
+        s = s.reshape(-1, 1) if s.ndim else s
+        return (ey - x) / s
+
+    def simulate(
+        self,
+        x: torch.Tensor,
+        n_steps: int = 100,
+        generator: torch.Generator | None = None,
+        return_path: bool = False,
+    ) -> torch.Tensor:
+        r"""Euler-Maruyama simulation of :math:`dX_t = g_\theta(X_t,t)dt + \sqrt\varepsilon dW_t`.
+
+        .. math:: X_{n+1} = X_n + g_\theta(X_n, t_n)\Delta t + \sqrt{\varepsilon\Delta t}\,\xi_n,
+                  \quad t_n = n/N
+
+        Returns :math:`X_1` (B, D), or the whole path (N + 1, B, D) when ``return_path``.
+        """
+        _check_x(x, self.dim)
+        if n_steps < 1:
+            raise ConfigError(f"n_steps must be >= 1; got {n_steps}")
+        dt = 1.0 / n_steps
+        path = [x]
+        xt = x
+        for n in range(n_steps):
+            xi = torch.randn(xt.shape, dtype=xt.dtype, generator=generator)
+            xt = xt + self.drift(xt, n * dt) * dt + math.sqrt(self.eps * dt) * xi
+            if return_path:
+                path.append(xt)
+        return torch.stack(path) if return_path else xt
+
+
+def bridge_sample(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    t: torch.Tensor,
+    eps: float,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    r"""Sample the Brownian bridge of variance :math:`\varepsilon` between x (t=0) and y (t=1).
+
+    .. math:: x_t = (1 - t)x + t y + \sqrt{\varepsilon t (1 - t)}\,\xi, \quad \xi\sim\mathcal N(0, I)
+
+    Parameters
+    ----------
+    x, y : (..., D)
+    t : (T,) times in [0, 1]
+
+    Returns
+    -------
+    (T, ..., D)
+    """
+    t = torch.as_tensor(t, dtype=x.dtype).reshape(-1, *([1] * x.ndim))
+    xi = torch.randn((t.shape[0], *x.shape), dtype=x.dtype, generator=generator)
+    return (1 - t) * x + t * y + torch.sqrt(eps * t * (1 - t)) * xi
