@@ -5,13 +5,12 @@ sets, or reuse the registered champion when its architecture and training settin
 on the dense test grid (read from ``gpme/<problem>/test`` when the gpme-data flow wrote a matching
 grid, else evaluated exactly); apply the ProbConserv update and HardC projection; score. Writes
 ``probconserv/predictions``, ``probconserv/metrics``, ``probconserv/shock``, a markdown artifact
-and PNG plots. ``probconserv-retrain`` trains a challenger and promotes it only if its test MSE is
-lower. Science in :mod:`sciml.probconserv`.
+and PNG plots. ``probconserv_retrain_flow`` (deployment ``probconserv/retrain``) trains a
+challenger and promotes it only if its test MSE is lower. Science in :mod:`sciml.probconserv`.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 import matplotlib
@@ -101,6 +100,9 @@ class ProbConservConfig(FlowConfig):
     shock_level: float = 0.0
     n_store_functions: int | None = Field(None, ge=1)
     reuse_champion: bool = True
+    # torch intra-op threads during the run (restored after): problems already train in parallel
+    # tasks, and intra-op threads spin-wait when the cores are shared
+    torch_threads: int = Field(1, ge=1)
 
     PROFILES = {
         "fast": {},
@@ -191,9 +193,8 @@ def _unpack(flat: dict[str, torch.Tensor]) -> dict[str, dict[str, dict[str, torc
 
 
 def _stored_config(info: dict[str, Any]) -> dict[str, Any]:
-    """The config saved with a model version (a dict, or its JSON string in the provenance)."""
-    stored = info.get("config", {})
-    return json.loads(stored) if isinstance(stored, str) else dict(stored)
+    """The config saved with a model version."""
+    return dict(info.get("config", {}))
 
 
 @task
@@ -328,6 +329,15 @@ def probconserv_flow(config: ProbConservConfig | None = None) -> dict[str, Any]:
     """Train (or reuse the champion), predict, apply ProbConserv/HardC, score and write results."""
     config = config or ProbConservConfig()
     logger = run_logger()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(config.torch_threads)
+    try:
+        return _run(config, logger)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run(config: ProbConservConfig, logger) -> dict[str, Any]:
     states, trained = _train_or_reuse(config, config.reuse_champion)
     results = _evaluate(config, states)
     preds = to_dataset(results, "predictions", n_store_functions=config.n_store_functions)
@@ -363,7 +373,7 @@ def probconserv_flow(config: ProbConservConfig | None = None) -> dict[str, Any]:
     return {"datasets": names, "test_mse": score, "trained": trained, "champion": decision}
 
 
-@flow(name="probconserv-retrain", log_prints=True)
+@flow(name="probconserv", log_prints=True)
 def probconserv_retrain_flow(config: ProbConservConfig | None = None) -> dict[str, Any]:
     """Train a challenger and promote it only if its test MSE is lower than the champion's.
 
@@ -374,8 +384,13 @@ def probconserv_retrain_flow(config: ProbConservConfig | None = None) -> dict[st
     n_versions = len(get_catalog().model_versions(WORKFLOW_NAME))
     config = config.model_copy(update={"seed": config.seed + n_versions})
     run_logger().info(f"challenger seed {config.seed} ({n_versions} stored versions)")
-    states, _ = _train_or_reuse(config, reuse=False)
-    metrics_ds = to_dataset(_evaluate(config, states), "metrics")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(config.torch_threads)
+    try:
+        states, _ = _train_or_reuse(config, reuse=False)
+        metrics_ds = to_dataset(_evaluate(config, states), "metrics")
+    finally:
+        torch.set_num_threads(threads)
     return champion_challenger(
         WORKFLOW_NAME, _pack(states), {"test_mse": _test_mse(metrics_ds)}, config, score="test_mse"
     )

@@ -13,7 +13,12 @@ from sciml.errors import unknown_name
 
 __all__ = ["WORKFLOW_MODULES", "workflows", "get_workflow"]
 
-WORKFLOW_MODULES: tuple[str, ...] = ("flows.gpme", "flows.thermoacoustic", "flows.lightsb")
+WORKFLOW_MODULES: tuple[str, ...] = (
+    "flows.gpme",
+    "flows.probconserv",
+    "flows.thermoacoustic",
+    "flows.lightsb",
+)
 
 
 def workflows() -> dict[str, Workflow]:

@@ -491,10 +491,10 @@ class Catalog:
         try:
             torch.save(dict(state_dict), staging / "model.pt")
             meta = {
+                **provenance_attrs(config),
                 "workflow": workflow,
                 "metrics": {k: float(v) for k, v in metrics.items()},
                 "config": json.loads(json.dumps(config or {}, default=str)),
-                **provenance_attrs(config),
             }
             (staging / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
             while True:

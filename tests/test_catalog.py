@@ -209,6 +209,7 @@ def test_model_registry_versions_and_champion(catalog):
     state, info = catalog.load_model("probconserv/stefan")
     assert torch.equal(state["w"], torch.zeros(2)) and info["version"] == "v2"
     assert info["metrics"]["test_mse"] == 0.1
+    assert catalog.model_info("probconserv/stefan", "v1")["config"] == {"lr": 1e-3}  # a dict, not JSON
     with pytest.raises(ModelNotFoundError, match="no version 'v9'"):
         catalog.promote("probconserv/stefan", "v9")
     with pytest.raises(CatalogError, match="not a safe name"):

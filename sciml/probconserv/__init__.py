@@ -1,0 +1,66 @@
+"""ProbConserv: an attentive neural process with a Bayesian conservation update.
+
+Hansen, Maddix, Alizadeh, Gupta, Mahoney, "Learning Physical Models that Can Respect Conservation
+Laws", ICML 2023 (arXiv 2302.11002). Black box: the Attentive Neural Process (Kim et al., ICLR
+2019); update: Sec. 3, Eq. (6)-(7); baselines HardC / SoftC and metrics: Sec. 4.
+"""
+
+from sciml.probconserv.data import (
+    ContextTargetSet,
+    TestSet,
+    make_test_set,
+    make_training_set,
+    normalise_inputs,
+    sample_points,
+)
+from sciml.probconserv.dataset import to_dataset
+from sciml.probconserv.evaluate import MODELS, ParamResult, evaluate_param, evaluate_problem
+from sciml.probconserv.hardc import hardc_projection
+from sciml.probconserv.metrics import (
+    conservation_error,
+    log_likelihood,
+    mean_and_se,
+    shock_position,
+    shock_summary,
+    squared_error,
+)
+from sciml.probconserv.model import (
+    AttentiveNeuralProcess,
+    init_weights,
+    moment_match,
+    predict_anp,
+    train_anp,
+)
+from sciml.probconserv.softc import make_softc_penalty, pde_residual, train_softc
+from sciml.probconserv.update import ConstrainedGaussian, probconserv_update
+
+__all__ = [
+    "ContextTargetSet",
+    "TestSet",
+    "make_test_set",
+    "make_training_set",
+    "normalise_inputs",
+    "sample_points",
+    "to_dataset",
+    "MODELS",
+    "ParamResult",
+    "evaluate_param",
+    "evaluate_problem",
+    "hardc_projection",
+    "conservation_error",
+    "log_likelihood",
+    "mean_and_se",
+    "shock_position",
+    "shock_summary",
+    "squared_error",
+    "AttentiveNeuralProcess",
+    "init_weights",
+    "moment_match",
+    "predict_anp",
+    "train_anp",
+    "make_softc_penalty",
+    "pde_residual",
+    "train_softc",
+    "ConstrainedGaussian",
+    "probconserv_update",
+]

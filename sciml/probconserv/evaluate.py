@@ -1,0 +1,199 @@
+r"""Evaluation of ANP, ProbConserv-ANP, HardC-ANP and SoftC-ANP on the GPME test sets.
+
+Hansen et al., ICML 2023 (arXiv 2302.11002), Sec. 4 (Tables 1-3, Figs. 3-6). For each test
+parameter value and each test function (a context draw), the black box predicts a mean and std on
+the dense (t, x) grid; ProbConserv conditions each time slice on :math:`G u = U(t)`
+(:func:`~sciml.probconserv.update.probconserv_update`, all functions and times in one call), HardC
+projects the mean, SoftC is a separately trained network. Scores over all t (curves) and at the
+paper's evaluation time; for PME and Stefan the front position posterior from draws of each
+model's predictive distribution at the evaluation time (ProbConserv: its full
+diagonal-plus-rank-one covariance; the others: their diagonal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sciml.errors import DataError
+from sciml.gpme import front_position, get_problem
+from sciml.probconserv.data import TestSet, make_test_set, normalise_inputs
+from sciml.probconserv.hardc import hardc_projection
+from sciml.probconserv.metrics import (
+    conservation_error,
+    log_likelihood,
+    shock_position,
+    squared_error,
+)
+from sciml.probconserv.model import AttentiveNeuralProcess, predict_anp
+from sciml.probconserv.update import ConstrainedGaussian, probconserv_update
+
+__all__ = ["MODELS", "ParamResult", "evaluate_param", "evaluate_problem"]
+
+MODELS: tuple[str, ...] = ("ANP", "ProbConserv-ANP", "HardC-ANP", "SoftC-ANP")
+
+
+@dataclass
+class ParamResult:
+    """Predictions and scores of every model for one problem and one test parameter value.
+
+    Attributes
+    ----------
+    problem, param : problem name and parameter value.
+    models : model labels, length M.
+    t, x : evaluation grid, (T,), (X,); eval_index : index of the paper's evaluation time in t.
+    u, mass : exact solution (T, X) and conserved total (T,).
+    mean, std : predictive mean and marginal std, (M, F, T, X), float64.
+    mse_t, ce_t, ll_t : scores per model, function and time, (M, F, T).
+    ce_truth_t : conservation error of the exact solution on the grid, (T,).
+    front_draws : front positions drawn at the evaluation time, (M, F, D), or None (diffusion).
+    front_true : exact front at the evaluation time, or None.
+    """
+
+    problem: str
+    param: float
+    models: tuple[str, ...]
+    t: np.ndarray
+    x: np.ndarray
+    eval_index: int
+    u: np.ndarray
+    mass: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    mse_t: np.ndarray
+    ce_t: np.ndarray
+    ll_t: np.ndarray
+    ce_truth_t: np.ndarray
+    front_draws: np.ndarray | None
+    front_true: float | None
+
+
+def _predict(model: AttentiveNeuralProcess, test: TestSet, n_samples: int, seed: int):
+    grid = normalise_inputs(test.problem, test.grid_inputs)
+    xc = normalise_inputs(test.problem, test.x_context)
+    mean, std = predict_anp(model, xc, test.y_context, grid, n_samples=n_samples, seed=seed)
+    shape = (mean.shape[0], test.t.size, test.x.size)
+    return mean.reshape(shape), std.reshape(shape)
+
+
+def evaluate_param(
+    test: TestSet,
+    anp: AttentiveNeuralProcess,
+    softc: AttentiveNeuralProcess | None = None,
+    *,
+    n_latent_samples: int = 10,
+    sigma_g: float = 0.0,
+    n_shock_draws: int = 500,
+    shock_level: float = 0.0,
+    seed: int = 0,
+) -> ParamResult:
+    """Predict with every model on one test set and score it.
+
+    Parameters
+    ----------
+    test : the test set (contexts, grid, exact solution).
+    anp : trained ANP; softc : trained SoftC-ANP, or None to leave SoftC out.
+    n_latent_samples : latent draws per prediction (moment matched).
+    sigma_g : constraint noise std of ProbConserv (0: hard constraint).
+    n_shock_draws : posterior draws of each profile for the front position (paper: 500).
+    shock_level : the front is the first x where a draw falls to this level.
+    seed : seed of latent and posterior draws.
+
+    Returns
+    -------
+    ParamResult
+    """
+    spec = get_problem(test.problem)
+    seeds = np.random.SeedSequence([int(seed), 7]).generate_state(3)
+    models = MODELS if softc is not None else MODELS[:3]
+    a_mean, a_std = _predict(anp, test, n_latent_samples, int(seeds[0]))
+    post = probconserv_update(a_mean, a_std**2, test.g, test.mass[None, :], sigma_g)
+    h_mean, h_std = hardc_projection(a_mean, a_std, test.g, test.mass[None, :])
+    means = [a_mean, post.mean, h_mean]
+    stds = [a_std, post.std, h_std]
+    dists = [
+        ConstrainedGaussian(a_mean, a_std**2, np.zeros_like(a_mean), np.zeros(a_mean.shape[:-1])),
+        post,
+        ConstrainedGaussian(h_mean, h_std**2, np.zeros_like(h_mean), np.zeros(h_mean.shape[:-1])),
+    ]
+    if softc is not None:
+        s_mean, s_std = _predict(softc, test, n_latent_samples, int(seeds[1]))
+        means.append(s_mean)
+        stds.append(s_std)
+        dists.append(
+            ConstrainedGaussian(s_mean, s_std**2, np.zeros_like(s_mean), np.zeros(s_mean.shape[:-1]))
+        )
+    mean, std = np.stack(means), np.stack(stds)
+    eval_index = int(np.argmin(np.abs(test.t - spec.eval_time)))
+    if not np.isclose(test.t[eval_index], spec.eval_time, rtol=0, atol=1e-9):
+        raise DataError(
+            f"the t grid does not hold the evaluation time {spec.eval_time} of {test.problem!r}; "
+            "choose n_t so that it falls on a grid point (e.g. 101 or 201)"
+        )
+    front_draws = front_true = None
+    if test.problem in ("pme", "stefan"):
+        rng = np.random.default_rng(int(seeds[2]))
+        draws = [d.sample(n_shock_draws, rng, index=(slice(None), eval_index)) for d in dists]
+        front_draws = np.stack(
+            [np.moveaxis(shock_position(d, test.x, shock_level), 0, -1) for d in draws]
+        )
+        front_true = float(front_position(test.problem, [test.param], [spec.eval_time])[0, 0])
+    return ParamResult(
+        problem=test.problem,
+        param=test.param,
+        models=models,
+        t=test.t,
+        x=test.x,
+        eval_index=eval_index,
+        u=test.u,
+        mass=test.mass,
+        mean=mean,
+        std=std,
+        mse_t=squared_error(mean, test.u),
+        ce_t=conservation_error(mean, test.g, test.mass),
+        ll_t=log_likelihood(mean, std, test.u),
+        ce_truth_t=conservation_error(test.u, test.g, test.mass),
+        front_draws=front_draws,
+        front_true=front_true,
+    )
+
+
+def evaluate_problem(
+    problem: str,
+    anp: AttentiveNeuralProcess,
+    softc: AttentiveNeuralProcess | None = None,
+    *,
+    n_functions: int = 10,
+    n_t: int = 201,
+    n_x: int = 201,
+    param_values: tuple[float, ...] | None = None,
+    n_latent_samples: int = 10,
+    sigma_g: float = 0.0,
+    n_shock_draws: int = 500,
+    shock_level: float = 0.0,
+    seed: int = 0,
+) -> list[ParamResult]:
+    """:func:`evaluate_param` for each test value of ``problem`` (default: the paper's values).
+
+    Test contexts of value ``j`` are drawn from seed ``(seed, j)``, so results are reproducible.
+    """
+    spec = get_problem(problem)
+    values = spec.test_values if param_values is None else tuple(param_values)
+    out = []
+    for j, value in enumerate(values):
+        sub = int(np.random.SeedSequence([int(seed), j]).generate_state(1)[0])
+        test = make_test_set(problem, value, n_functions, n_t, n_x, seed=sub)
+        out.append(
+            evaluate_param(
+                test,
+                anp,
+                softc,
+                n_latent_samples=n_latent_samples,
+                sigma_g=sigma_g,
+                n_shock_draws=n_shock_draws,
+                shock_level=shock_level,
+                seed=sub,
+            )
+        )
+    return out

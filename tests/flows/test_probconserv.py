@@ -1,0 +1,74 @@
+"""Flow probconserv end to end on the tiny profile, queried as a user would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flows.gpme import GPMEDataConfig, gpme_data_flow
+from flows.probconserv import (
+    ProbConservConfig,
+    _stored_config,
+    probconserv_flow,
+    probconserv_retrain_flow,
+)
+from sciml.errors import ConfigError
+
+
+def test_probconserv_flow_end_to_end(prefect_harness, catalog):
+    gpme_data_flow(config=GPMEDataConfig.for_profile("tiny", problems=("pme", "stefan")))
+    cfg = ProbConservConfig.for_profile("tiny")
+    out = probconserv_flow(config=cfg)
+    assert out["trained"] and out["champion"]["promoted"] and out["champion"]["version"] == "v1"
+
+    met = catalog.open("probconserv/metrics").load()
+    assert met.attrs["config_hash"] == cfg.config_hash()
+    # ProbConserv's conservation error is 0 to 1e-10 at every t, the ANP's is not
+    pc = met["ce_t"].sel(model="ProbConserv-ANP", problem="stefan", param=0.6)
+    anp = met["ce_t"].sel(model="ANP", problem="stefan", param=0.6)
+    assert float(np.abs(pc).max()) < 1e-10
+    assert float(np.abs(anp).max()) > 1e-4
+    assert abs(float(met["ce"].sel(model="ProbConserv-ANP", problem="pme", param=6.0))) < 1e-10
+    table = met[["mse", "ce", "ll"]].to_dataframe().dropna()
+    assert len(table) == 4 * (3 + 2)  # 4 models x (3 PME + 2 Stefan test values)
+    assert set(table.index.get_level_values("model")) == {
+        "ANP", "ProbConserv-ANP", "HardC-ANP", "SoftC-ANP"
+    }  # fmt: skip
+
+    preds = catalog.open("probconserv/predictions")
+    prof = preds.sel(model="ProbConserv-ANP", problem="stefan", param=0.5).isel(function=0)
+    assert prof["mean"].shape == (cfg.n_t, cfg.n_x)
+    # the truth is the gpme-data test grid
+    gp = catalog.open("gpme/stefan/test").sel(param=0.5)
+    np.testing.assert_allclose(
+        preds["u_true"].sel(problem="stefan", param=0.5).values, gp.u.values, atol=1e-12
+    )
+    at_eval = preds.sel(problem="pme", param=3.0, t=0.5, model="ANP")
+    assert np.all(np.isfinite(at_eval["std"].values))
+
+    shock = catalog.open("probconserv/shock").load()
+    draws = shock["front"].sel(model="ProbConserv-ANP", problem="stefan", param=0.6)
+    assert draws.sizes == {"function": cfg.n_test_functions, "draw": cfg.n_shock_draws}
+    assert float(shock["front_true"].sel(problem="pme", param=6.0)) == pytest.approx(0.5)
+
+    figs = sorted(p.name for p in Path(catalog.data_dir, "figures", "probconserv").glob("*.png"))
+    assert "ce_vs_t.png" in figs and "profile_stefan_u_star=0.6.png" in figs
+
+    # second run reuses the champion (same model settings), results identical
+    again = probconserv_flow(config=cfg)
+    assert not again["trained"] and again["test_mse"] == pytest.approx(out["test_mse"])
+
+    # retraining: a challenger with a fresh seed, promoted only if its test MSE is lower
+    dec = probconserv_retrain_flow(config=cfg)
+    assert dec["version"] == "v2"
+    assert dec["promoted"] == (dec["challenger_score"] < dec["champion_score"])
+    assert _stored_config(catalog.model_info("probconserv", "v2"))["seed"] == cfg.seed + 1
+
+
+def test_profiles():
+    paper = ProbConservConfig.for_profile("paper")
+    assert (paper.width, paper.n_heads, paper.n_t, paper.n_x) == (128, 4, 201, 201)
+    with pytest.raises(ConfigError, match="unknown profile"):
+        ProbConservConfig.for_profile("huge")

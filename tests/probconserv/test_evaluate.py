@@ -1,0 +1,94 @@
+"""End-to-end evaluation on a tiny model and the xarray datasets built from it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sciml.errors import DataError
+from sciml.gpme import stefan_alpha
+from sciml.probconserv import (
+    MODELS,
+    AttentiveNeuralProcess,
+    evaluate_param,
+    evaluate_problem,
+    init_weights,
+    make_test_set,
+    make_training_set,
+    normalise_inputs,
+    train_anp,
+)
+from sciml.probconserv.dataset import to_dataset
+
+
+@pytest.fixture(scope="module")
+def nets():
+    d = make_training_set("stefan", 16, seed=0, n_target_t=5, n_target_x=5)
+    xc, xt = normalise_inputs("stefan", d.x_context), normalise_inputs("stefan", d.x_target)
+    anp = init_weights(AttentiveNeuralProcess(width=16, n_heads=2), 0)
+    train_anp(anp, xc, d.y_context, xt, d.y_target, n_steps=20, batch_size=4, lr=3e-3, seed=0)
+    softc = init_weights(AttentiveNeuralProcess(width=16, n_heads=2), 1)
+    return anp, softc
+
+
+@pytest.fixture(scope="module")
+def results(nets):
+    anp, softc = nets
+    out = evaluate_problem("stefan", anp, softc, n_functions=3, n_t=11, n_x=21, n_latent_samples=2,
+                           n_shock_draws=40, seed=0)  # fmt: skip
+    test = make_test_set("diffusion", 1.0, 3, 11, 21, seed=0)
+    out.append(evaluate_param(test, anp, softc, n_latent_samples=2, n_shock_draws=40, seed=0))
+    return out
+
+
+def test_probconserv_conserves_while_anp_does_not(results):
+    for r in results:
+        i_pc, i_anp = r.models.index("ProbConserv-ANP"), r.models.index("ANP")
+        assert np.max(np.abs(r.ce_t[i_pc])) < 1e-10
+        assert np.max(np.abs(r.ce_t[r.models.index("HardC-ANP")])) < 1e-10
+        assert np.max(np.abs(r.ce_t[i_anp])) > 1e-4
+        assert r.mean.shape == (4, 3, 11, 21) and np.all(r.std >= 0)
+    stefan = results[0]
+    assert stefan.front_draws.shape == (4, 3, 40)
+    assert stefan.front_true == pytest.approx(float(stefan_alpha([0.6])[0]) * np.sqrt(0.05))
+    assert np.all((stefan.front_draws >= 0) & (stefan.front_draws <= 1))
+    assert results[-1].front_draws is None
+
+
+def test_evaluation_is_reproducible(nets, results):
+    anp, softc = nets
+    again = evaluate_problem("stefan", anp, softc, n_functions=3, n_t=11, n_x=21,
+                             n_latent_samples=2, n_shock_draws=40, seed=0)  # fmt: skip
+    np.testing.assert_array_equal(again[0].mean, results[0].mean)
+    np.testing.assert_array_equal(again[1].front_draws, results[1].front_draws)
+
+
+def test_eval_time_must_be_on_the_grid(nets):
+    test = make_test_set("pme", 1.0, 1, 10, 5, seed=0)  # t = k/9: 0.5 is not on the grid
+    with pytest.raises(DataError, match="evaluation time"):
+        evaluate_param(test, nets[0], None, n_latent_samples=1, n_shock_draws=5)
+
+
+def test_datasets(results):
+    preds = to_dataset(results, "predictions", n_store_functions=2)
+    assert preds["mean"].dims == ("model", "problem", "param", "function", "t", "x")
+    assert list(preds.model.values) == list(MODELS) and preds.sizes["function"] == 2
+    sel = preds.sel(model="ANP", problem="stefan", param=0.6)
+    assert np.all(np.isfinite(sel["mean"].values))
+    assert np.all(np.isnan(preds.sel(problem="diffusion", param=0.6)["mean"].values))
+    np.testing.assert_allclose(preds["x_value"].sel(problem="diffusion")[-1], 2 * np.pi)
+
+    met = to_dataset(results, "metrics")
+    df = met[["mse", "ce", "ll"]].to_dataframe().dropna()
+    assert len(df) == 4 * 3  # 4 models x (2 stefan + 1 diffusion) cells
+    pc = met.sel(model="ProbConserv-ANP", problem="stefan", param=0.6)
+    assert abs(float(pc.ce)) < 1e-10 and float(pc.mse_se) >= 0
+    assert met["ce_t"].dims == ("model", "problem", "param", "t")
+
+    shock = to_dataset(results, "shock")
+    assert list(shock.problem.values) == ["stefan"]
+    assert shock["front"].dims == ("model", "problem", "param", "function", "draw")
+    err = shock["front_error"].sel(model="ANP", problem="stefan", param=0.5)
+    assert np.isfinite(float(err)) and 0 <= float(shock["front_coverage"].max()) <= 1
+    with pytest.raises(DataError, match="kind"):
+        to_dataset(results, "other")

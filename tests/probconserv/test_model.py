@@ -1,0 +1,124 @@
+"""Attentive Neural Process, moment matching, SoftC residual."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from sciml.errors import DataError, DivergenceError
+from sciml.probconserv import (
+    AttentiveNeuralProcess,
+    init_weights,
+    make_training_set,
+    moment_match,
+    normalise_inputs,
+    pde_residual,
+    predict_anp,
+    train_anp,
+    train_softc,
+)
+
+
+def _data(problem="pme", n=16, seed=0):
+    d = make_training_set(problem, n, seed=seed, n_target_t=5, n_target_x=5)
+    return d, normalise_inputs(problem, d.x_context), normalise_inputs(problem, d.x_target)
+
+
+def test_moment_matched_mixture_variance():
+    rng = np.random.default_rng(0)
+    means, stds = rng.normal(size=(4, 3)), rng.uniform(0.1, 1, size=(4, 3))
+    m, s = moment_match(means, stds)
+    # mixture of 4 equal-weight Gaussians: check against a large sample
+    comp = rng.integers(0, 4, size=400_000)
+    draws = means[comp, 0] + stds[comp, 0] * rng.standard_normal(400_000)
+    assert m[0] == pytest.approx(means[:, 0].mean())
+    assert s[0] ** 2 == pytest.approx((stds[:, 0] ** 2).mean() + means[:, 0].var())
+    assert s[0] == pytest.approx(draws.std(), rel=0.01)
+
+
+def test_forward_shapes_and_positive_std():
+    net = init_weights(AttentiveNeuralProcess(width=16, n_heads=2, n_self_attention=1), 0)
+    xc, yc, xt = torch.rand(3, 10, 2), torch.rand(3, 10, 1), torch.rand(3, 7, 2)
+    mean, std = net(xc, yc, xt)
+    assert mean.shape == (3, 7, 1) and std.shape == (3, 7, 1) and torch.all(std >= net.min_std)
+    z = torch.zeros(5, 3, 16)
+    m5, _ = net.decode(xt, net.deterministic(xc, yc, xt), z)
+    assert m5.shape == (5, 3, 7, 1)
+    with pytest.raises(DataError, match="divisible"):
+        AttentiveNeuralProcess(width=10, n_heads=3)
+
+
+def test_training_is_seeded_and_lowers_the_loss():
+    d, xc, xt = _data()
+    nets = []
+    for _ in range(2):
+        net = init_weights(AttentiveNeuralProcess(width=16, n_heads=2), seed=1)
+        hist = train_anp(net, xc, d.y_context, xt, d.y_target, n_steps=40, batch_size=4, lr=3e-3, seed=2)
+        nets.append(net)
+    for (k, a), b in zip(nets[0].state_dict().items(), nets[1].state_dict().values(), strict=True):
+        assert torch.equal(a, b), k
+    assert hist[-10:].mean() < hist[:5].mean()
+    assert not nets[0].training  # left in eval mode
+    tx = np.stack(np.meshgrid([0.5], np.linspace(0, 1, 9), indexing="ij"), -1).reshape(-1, 2)
+    grid = normalise_inputs("pme", tx)
+    m1, s1 = predict_anp(nets[0], xc[:2], d.y_context[:2], grid, n_samples=3, seed=0, chunk=4)
+    m2, s2 = predict_anp(nets[1], xc[:2], d.y_context[:2], grid, n_samples=3, seed=0)
+    np.testing.assert_allclose(m1, m2, rtol=1e-5, atol=1e-6)
+    assert m1.shape == (2, 9) and np.all(s1 > 0) and m1.dtype == np.float64
+
+
+def test_bad_training_inputs():
+    d, xc, xt = _data()
+    net = AttentiveNeuralProcess(width=8, n_heads=2)
+    yc = d.y_context.copy()
+    yc[0, 0] = np.nan
+    with pytest.raises(DataError, match="y_context holds NaN"):
+        train_anp(net, xc, yc, xt, d.y_target, n_steps=1, batch_size=2, lr=1e-3, seed=0)
+    with pytest.raises(DataError, match="disagree"):
+        train_anp(net, xc, d.y_context[:3], xt, d.y_target, n_steps=1, batch_size=2, lr=1e-3, seed=0)
+    with pytest.raises(DivergenceError, match="lower lr"):
+        train_anp(net, xc, d.y_context * 1e30, xt, d.y_target * 1e30, n_steps=3, batch_size=2,
+                  lr=1e-3, seed=0)  # fmt: skip
+    with pytest.raises(DataError, match="x_target"):
+        predict_anp(net, xc, d.y_context, xt, n_samples=1, seed=0)
+
+
+class _Exact(torch.nn.Module):
+    """A stand-in 'model' whose mean is an exact GPME solution of normalised inputs."""
+
+    def __init__(self, problem, param):
+        super().__init__()
+        self.problem, self.param = problem, param
+
+    def forward(self, xc, yc, xt):
+        t, x = xt[..., 0], xt[..., 1]
+        if self.problem == "diffusion":
+            u = torch.exp(-self.param * t) * torch.sin(2 * np.pi * x)
+        else:
+            m = self.param
+            u = (m * torch.relu(t - x)) ** (1.0 / m)
+        return u[..., None], torch.ones_like(u)[..., None]
+
+
+@pytest.mark.parametrize(("problem", "param"), [("diffusion", 2.0), ("pme", 1.0), ("pme", 3.0)])
+def test_pde_residual_vanishes_on_exact_solutions(problem, param):
+    xt = torch.rand(2, 50, 2, dtype=torch.float64)
+    if problem == "pme":  # stay inside the support, away from the front
+        xt[..., 1] = xt[..., 0] * 0.8
+        xt[..., 0] = 0.2 + 0.8 * xt[..., 0]
+    res = pde_residual(problem, _Exact(problem, param), None, None, xt, torch.full((2,), param))
+    assert res.abs().max() < 1e-8
+    wrong = pde_residual(problem, _Exact(problem, param), None, None, xt, torch.full((2,), 2 * param))
+    assert wrong.abs().max() > 1e-3
+
+
+def test_softc_training_runs_and_is_seeded():
+    d, xc, xt = _data("stefan", 8)
+    out = []
+    for _ in range(2):
+        net = init_weights(AttentiveNeuralProcess(width=8, n_heads=2), seed=0)
+        out.append(train_softc(net, "stefan", xc, d.y_context, xt, d.y_target, d.param, n_steps=3,
+                               batch_size=2, lr=1e-3, seed=0, n_points=5))  # fmt: skip
+    np.testing.assert_array_equal(out[0], out[1])
+    assert np.all(np.isfinite(out[0]))
