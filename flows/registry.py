@@ -17,7 +17,9 @@ WORKFLOW_MODULES: tuple[str, ...] = (
     "flows.gpme",
     "flows.probconserv",
     "flows.thermoacoustic",
+    "flows.chaos",
     "flows.lightsb",
+    "flows.csib",
 )
 
 

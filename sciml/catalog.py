@@ -326,6 +326,11 @@ class Catalog:
                 f"run the {entry.producer!r} flow: `sciml run {entry.producer}`"
             )
         ds = xr.open_zarr(self.path(name), chunks={}, consolidated=False)
+        # zarr v3 strings come back as numpy StringDType, which some xarray reductions
+        # (idxmin/idxmax over a labelled dim) do not handle yet: give labels as plain objects
+        labels = {k: v.astype(object) for k, v in ds.coords.items() if v.dtype.kind == "T"}
+        if labels:
+            ds = ds.assign_coords(labels)
         for coord in entry.index_coords:
             if coord in ds.coords and coord not in ds.indexes:
                 ds = ds.set_xindex(coord)

@@ -82,6 +82,7 @@ def test_string_labels_roundtrip_and_select(catalog, tmp_path):
     assert float(out.sel(model="ProbConserv-ANP", problem="stefan").mse) == 3.0
     df = out.to_dataframe()
     assert df.loc[("HardC-ANP", "pme"), "mse"] == 4.0
+    assert out.mse.sel(problem="stefan").idxmin("model").compute().item() == "ANP"
 
 
 def test_schema_mismatch_raises_and_keeps_previous_version(catalog):

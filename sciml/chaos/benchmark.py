@@ -1,0 +1,516 @@
+r"""Forecasting benchmark datasets in the layout of Gilpin (NeurIPS 2021 D&B, sec. 4).
+
+Per system: a *train* and a *test* series started from two different on-attractor initial
+conditions; each at two granularities, *coarse* (15 points per period) and *fine* (100), and
+in two versions, *clean* (the ODE/DDE solution) and *noisy* (stochastic forcing
+:math:`dx = f\,dt + \eta\sigma\odot dW`, :math:`\sigma` the coordinate's std on the clean run).
+Every series spans 12 periods; the first 10 are the history, the last 2 the forecast horizon.
+
+One integration per system serves both granularities: the two grids are merged, the batched
+DOP853 solver fills the union from its dense output, and the union is split again (the stochastic
+run hits every union point exactly). Systems of different dimension share one dataset through a
+padded ``coordinate`` dimension and a per-system ``coordinate_mask``; coarse series are padded
+along ``step`` (``step_mask``), so that
+``ds.sel(system="Lorenz", split="test", granularity="fine")`` is one query.
+
+Discrete maps have no period and are not part of the forecasting benchmark (as in the reference).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import xarray as xr
+
+from sciml.errors import ConfigError, DataError, DivergenceError
+from sciml.progress import Progress
+
+from .integrate import STATUS as STATUS_TEXT
+from .integrate import integrate, solve_ode, solve_sde
+from .polynomial import monomial_indices
+from .trajectory import sample_ics, time_grid
+
+__all__ = [
+    "GRANULARITIES",
+    "SPLITS",
+    "NOISES",
+    "generate_system",
+    "generate_benchmark",
+    "generate_many",
+    "plan_chunks",
+    "to_dataset",
+    "history_forecast",
+]
+
+logger = logging.getLogger(__name__)
+
+GRANULARITIES: dict[str, int] = {"coarse": 15, "fine": 100}
+SPLITS = ("train", "test")
+NOISES = ("clean", "noisy")
+
+
+def generate_system(
+    system,
+    *,
+    n_periods: int = 12,
+    granularities: dict[str, int] | None = None,
+    noise: float = 0.1,
+    seed: int = 0,
+    rtol: float = 1e-9,
+    atol: float = 1e-9,
+    transient: float = 10.0,
+    sde_steps_per_period: int = 200,
+    method: str | None = None,
+    noise_retries: int = 3,
+    max_steps: int = 20_000,
+) -> dict:
+    """Benchmark series of one flow or delay system.
+
+    Parameters
+    ----------
+    system : System (flow or delay).
+    n_periods : series length in periods (history + forecast).
+    granularities : ``{name: points per period}``; default coarse 15, fine 100.
+    noise : stochastic-forcing amplitude :math:`\\eta` relative to the coordinates' std.
+    seed : seed of the initial conditions and the noise.
+    rtol, atol : tolerances of the clean integration.
+    transient : periods discarded when sampling the two initial conditions.
+    sde_steps_per_period : Euler-Maruyama substeps per period (at least one per grid point).
+    noise_retries : when a noisy series leaves the basin (e.g. Rossler's escape to infinity),
+        the noise and the Euler-Maruyama step are halved and the run repeated up to this many
+        times; the level used is returned as ``noise_level``.
+    max_steps : step budget per explicit trajectory; a flow that needs more is effectively stiff
+        and is reported (DivergenceError, status "max steps") instead of stalling the run.
+
+    Returns
+    -------
+    dict with ``x`` (split, granularity, noise, step, dim) padded with NaN along step,
+    ``t`` (granularity, step), ``n_points`` (granularity,), ``ic`` (split, dim), ``noise_scale``.
+
+    Raises
+    ------
+    ConfigError
+        For maps. DivergenceError if a clean or noisy series diverged (the caller drops and
+        reports the system).
+    """
+    if system.kind == "map":
+        raise ConfigError(f"{system.name!r} is a map: maps are not part of the benchmark")
+    gran = dict(GRANULARITIES if granularities is None else granularities)
+    grids = {g: time_grid(system.period, int(n_periods * ppp), ppp) for g, ppp in gran.items()}
+    union = np.unique(np.concatenate(list(grids.values())))
+    where = {g: np.searchsorted(union, tg) for g, tg in grids.items()}
+    if system.kind == "delay":
+        # a delay system's state is its history: start from perturbed constant histories and
+        # discard the transient inside the same run, so the series begin with a real history
+        rng = np.random.default_rng(seed)
+        ics = np.asarray(system.ic, float) * (1 + 0.05 * rng.standard_normal((2, system.dim)))
+        offset = min(transient * system.period, 200 * system.delay)
+        grid_run = np.concatenate([[0.0], union + offset])
+        m_steps = int(np.clip(np.ceil(system.delay / (system.period / 200)), 16, 64))
+        extra = {"steps_per_delay": m_steps}
+    else:
+        ics = sample_ics(system, 2, seed=seed, transient=transient)
+        offset, grid_run, extra = 0.0, union, {}
+    ode_kw = {"max_steps": max_steps} if system.kind == "flow" and not (
+        system.stiff or method in ("Radau", "BDF", "LSODA")) else {}
+    clean = integrate(system, ics, grid_run, method=method, rtol=rtol, atol=atol, **ode_kw,
+                      **extra)
+    if system.kind == "delay":
+        clean.y = clean.y[:, 1:]
+    if not clean.ok.all():
+        raise DivergenceError(f"{system.name}: clean series diverged ({clean.diverged_report()})")
+    scale = np.nanstd(clean.y, axis=1)
+    kw = dict(extra)
+    if system.kind == "flow":
+        kw["max_dt"] = system.period / sde_steps_per_period
+    level = noise
+    for _ in range(noise_retries + 1):
+        noisy = integrate(system, ics, grid_run, noise=level, noise_scale=scale, seed=seed + 1,
+                          **kw, raise_all_diverged=False)
+        if system.kind == "delay":
+            noisy.y = noisy.y[:, 1:]
+        if noisy.ok.all():
+            break
+        logger.warning("%s: noisy series diverged at noise %.3g; halving it and the Euler-"
+                       "Maruyama step", system.name, level)
+        level /= 2
+        if "max_dt" in kw:
+            kw["max_dt"] /= 2
+    else:
+        logger.warning("%s: noisy series dropped (NaN), clean kept", system.name)
+        noisy.y[:] = np.nan
+        level = float("nan")
+    n_max = max(len(tg) for tg in grids.values())
+    d = system.dim
+    x = np.full((2, len(gran), 2, n_max, d), np.nan)
+    t = np.full((len(gran), n_max), np.nan)
+    for j, g in enumerate(gran):
+        k = where[g]
+        x[:, j, 0, : len(k)] = clean.y[:, k]
+        x[:, j, 1, : len(k)] = noisy.y[:, k]
+        t[j, : len(k)] = grids[g]
+    return {
+        "x": x,
+        "t": t,
+        "n_points": np.array([len(grids[g]) for g in gran]),
+        "ic": ics,
+        "t_offset": offset,
+        "noise_scale": scale,
+        "noise_level": level,
+        "noisy_dropped": "" if np.isfinite(level) else "noisy series diverged at every noise level",
+        "granularities": gran,
+        "n_periods": n_periods,
+    }
+
+
+def plan_chunks(systems, max_size: int | None = None) -> list[list[str]]:
+    """Split systems into batches that :func:`generate_many` integrates together.
+
+    Flows are grouped by dimension and stiffness flag (one batched integration each, cut into
+    pieces of at most ``max_size`` systems so that workers share the load); delay systems form
+    one-system chunks; maps are left out (not part of the benchmark).
+    """
+    by_dim: dict[tuple[int, bool], list[str]] = {}
+    single: list[list[str]] = []
+    for s in systems:
+        if s.kind == "map":
+            continue
+        if s.kind == "flow":
+            # stiff flows get their own batches so that they do not hold the others' loop
+            by_dim.setdefault((int(s.dim), bool(s.stiff)), []).append(s.name)
+        else:
+            single.append([s.name])
+    out = []
+    for d in sorted(by_dim):
+        group = by_dim[d]
+        size = len(group) if not max_size else max_size
+        n_pieces = -(-len(group) // size)
+        out += [group[i::n_pieces] for i in range(n_pieces)]
+    return out + single
+
+
+class _GroupedRHS:
+    """Fixed contiguous row slices, one right-hand side each (for the SDE path, no compaction)."""
+
+    def __init__(self, funs, bounds):
+        self.funs, self.bounds = funs, bounds
+
+    def __call__(self, x, p):
+        out = np.empty_like(x)
+        for f, (a, b) in zip(self.funs, self.bounds, strict=True):
+            if b > a:
+                out[a:b] = f(x[a:b], None if p is None else p[a:b])
+        return out
+
+
+def generate_many(
+    systems,
+    *,
+    n_periods: int = 12,
+    granularities: dict[str, int] | None = None,
+    noise: float = 0.1,
+    seed: int = 0,
+    rtol: float = 1e-9,
+    atol: float = 1e-9,
+    transient: float = 10.0,
+    sde_steps_per_period: int = 200,
+    max_steps: int = 20_000,
+    noise_retries: int = 3,
+    log: logging.Logger | logging.LoggerAdapter | None = None,
+    **single_kwargs,
+) -> tuple[dict[str, dict], dict[str, str]]:
+    r"""Benchmark series of many systems, flows of one dimension in one batch.
+
+    Every system is integrated in its own period units, :math:`\tau = t / T_s`,
+    :math:`dx/d\tau = T_s f(x)` (noise :math:`\sigma\sqrt{T_s}`), so all rows share the output
+    grid; polynomial vector fields (detected and verified by
+    :func:`~sciml.chaos.polynomial.fit_polynomial`) are evaluated for all their rows in one
+    vectorised call, the others by their own right-hand side on their rows. Steps: sample two
+    on-attractor ICs per system (perturb + ``transient`` periods, batched), the clean DOP853 run on
+    the union of the coarse and fine grids (per-row step control), then Euler-Maruyama for the
+    noisy series; systems whose noisy run leaves the basin are redone (only their rows) with the
+    noise and the step halved, up to ``noise_retries`` times (level stored as ``noise_level``).
+    Flows flagged stiff are tried in the explicit batch too; one that exceeds the step budget
+    ``max_steps`` is redone alone by :func:`generate_system` on the implicit (Radau) path. Delay
+    systems go through :func:`generate_system` one by one.
+
+    Returns
+    -------
+    results : ``{name: dict}`` shaped like :func:`generate_system`'s output.
+    dropped : ``{name: reason}``.
+    """
+    from .polynomial import fit_polynomial, poly_rhs
+
+    log = log or logger
+    gran = dict(GRANULARITIES if granularities is None else granularities)
+    results: dict[str, dict] = {}
+    dropped: dict[str, str] = {}
+    single_kw = dict(n_periods=n_periods, granularities=gran, noise=noise, seed=seed, rtol=rtol,
+                     atol=atol, transient=transient, sde_steps_per_period=sde_steps_per_period,
+                     max_steps=max_steps, noise_retries=noise_retries, **single_kwargs)
+
+    def _single(s):
+        try:
+            results[s.name] = generate_system(s, **single_kw)
+        except (DivergenceError, DataError, ConfigError) as exc:
+            dropped[s.name] = str(exc)
+            log.warning("chaos benchmark: dropped %s: %s", s.name, exc)
+
+    by_dim: dict[int, list] = {}
+    for s in systems:
+        if s.kind == "map":
+            dropped[s.name] = "map: not part of the forecasting benchmark"
+        elif s.kind == "flow":
+            by_dim.setdefault(int(s.dim), []).append(s)
+        else:
+            _single(s)
+    grids = {g: time_grid(1.0, int(n_periods * ppp), ppp) for g, ppp in gran.items()}
+    union = np.unique(np.concatenate(list(grids.values())))
+    where = {g: np.searchsorted(union, tg) for g, tg in grids.items()}
+    n_max = max(len(tg) for tg in grids.values())
+    rng = np.random.default_rng(seed)
+    for dim, group in by_dim.items():
+        polys, others = [], []
+        for s in group:
+            fit = fit_polynomial(s.rhs, dim, s.ic)
+            (polys if fit is not None else others).append((s, fit))
+        order = polys + others
+        degree = max([f[1] for _, f in polys], default=1)
+        n_mono = len(monomial_indices(dim, degree))
+        funs = [poly_rhs(degree)] + [
+            (lambda y, p, s=s: s.period * s.rhs(y)) for s, _ in others]
+        coef_rows = []
+        for s, fit in order:
+            c = np.zeros((n_mono, dim))
+            if fit is not None:
+                c[: fit[0].shape[0]] = fit[0] * s.period
+            coef_rows.append(c.ravel())
+        labels = np.array([0] * len(polys) + list(range(1, len(others) + 1)))
+
+        def rows_of(k, labels=labels, order=order, coef_rows=coef_rows):
+            lab = np.repeat(labels, k)
+            par = np.repeat(np.stack(coef_rows), k, axis=0)
+            sys_idx = np.repeat(np.arange(len(order)), k)
+            return lab, par, sys_idx
+
+        # 1. on-attractor ICs: 3 perturbed copies per system, `transient` periods
+        lab3, par3, idx3 = rows_of(3)
+        base = np.stack([np.asarray(s.ic, float) for s, _ in order])[idx3]
+        x0 = base + 1e-2 * np.maximum(np.abs(base), 1.0) * rng.standard_normal(base.shape)
+        pre = solve_ode(funs, x0, np.array([0.0, transient]), par3, groups=lab3, rtol=1e-6,
+                        atol=1e-6, max_steps=max_steps, raise_all_diverged=False)
+        ics = np.full((len(order), 2, dim), np.nan)
+        ok_sys = np.zeros(len(order), bool)
+        for j in range(len(order)):
+            good = np.flatnonzero(pre.ok & (idx3 == j))
+            if len(good) >= 2:
+                ics[j] = pre.y[good[:2], -1]
+                ok_sys[j] = True
+        for j in np.flatnonzero(~ok_sys):
+            _single(order[j][0])  # retried alone (its own sampling and error report)
+        keep = np.flatnonzero(ok_sys)
+        if keep.size == 0:
+            continue
+        sub = [order[j] for j in keep]
+        lab2 = np.repeat(labels[keep], 2)
+        par2 = np.repeat(np.stack([coef_rows[j] for j in keep]), 2, axis=0)
+        y0 = ics[keep].reshape(-1, dim)
+        # 2. clean series on the shared grid in period units
+        clean = solve_ode(funs, y0, union, par2, groups=lab2, rtol=rtol, atol=atol,
+                          max_steps=max_steps, raise_all_diverged=False)
+        # 3. noisy series: Euler-Maruyama, noise sigma * sqrt(T_s) in period units
+        sig = np.nanstd(clean.y, axis=1) * np.sqrt(
+            np.repeat([s.period for s, _ in sub], 2))[:, None]
+        sig = np.where(np.isfinite(sig), sig, 1.0)
+        bounds, start = [], 0
+        for g in range(len(funs)):
+            n = int(np.sum(lab2 == g))
+            bounds.append((start, start + n))
+            start += n
+        f_sde = _GroupedRHS(funs, bounds)
+        noisy = solve_sde(f_sde, y0, union, par2, noise=noise, noise_scale=sig,
+                          max_dt=1.0 / sde_steps_per_period, seed=int(rng.integers(2**31)),
+                          raise_all_diverged=False)
+        level = np.full(len(sub), float(noise))
+        for attempt in range(1, noise_retries + 1):
+            # systems whose stochastic run left the basin: halve noise and step, redo only them
+            bad_sys = np.flatnonzero(~noisy.ok.reshape(-1, 2).all(axis=1))
+            if bad_sys.size == 0:
+                break
+            level[bad_sys] /= 2
+            rows = np.sort(np.concatenate([2 * bad_sys, 2 * bad_sys + 1]))
+            sub_bounds, start = [], 0
+            for a, b in bounds:
+                n = int(np.sum((rows >= a) & (rows < b)))
+                sub_bounds.append((start, start + n))
+                start += n
+            redo = solve_sde(_GroupedRHS(funs, sub_bounds), y0[rows], union, par2[rows],
+                             noise=1.0, noise_scale=sig[rows] * np.repeat(level[bad_sys], 2)[:, None],
+                             max_dt=1.0 / (sde_steps_per_period * 2**attempt),
+                             seed=int(rng.integers(2**31)), raise_all_diverged=False)
+            noisy.y[rows] = redo.y
+            noisy.status[rows] = redo.status
+            log.warning("chaos benchmark: noisy series of %s left the basin; noise halved to %s",
+                        [sub[k][0].name for k in bad_sys], level[bad_sys].tolist())
+        for k, (s, _) in enumerate(sub):
+            rows = slice(2 * k, 2 * k + 2)
+            if s.stiff and np.any(clean.status[rows] == 3):
+                _single(s)  # step budget exceeded: the implicit path
+                continue
+            if not np.all(clean.ok[rows]):
+                dropped[s.name] = f"clean series diverged ({STATUS_TEXT[int(max(clean.status[rows]))]})"
+                log.warning("chaos benchmark: dropped %s: %s", s.name, dropped[s.name])
+                continue
+            noisy_dropped = ""
+            if not np.all(noisy.ok[rows]):
+                noisy_dropped = f"noisy series diverged even at noise {level[k]:.3g}"
+                log.warning("chaos benchmark: %s: noisy series dropped (NaN), clean kept: %s",
+                            s.name, noisy_dropped)
+                level[k] = np.nan
+            x = np.full((2, len(gran), 2, n_max, dim), np.nan)
+            t = np.full((len(gran), n_max), np.nan)
+            for j, g in enumerate(gran):
+                kk = where[g]
+                x[:, j, 0, : len(kk)] = clean.y[rows][:, kk]
+                x[:, j, 1, : len(kk)] = noisy.y[rows][:, kk]
+                t[j, : len(kk)] = grids[g] * s.period
+            results[s.name] = {
+                "x": x, "t": t, "n_points": np.array([len(grids[g]) for g in gran]),
+                "ic": ics[keep[k]], "t_offset": 0.0,
+                "noise_scale": sig[rows] / np.sqrt(s.period), "noise_level": float(level[k]),
+                "noisy_dropped": noisy_dropped,
+                "granularities": gran, "n_periods": n_periods,
+            }
+    return results, dropped
+
+
+def generate_benchmark(
+    names: Sequence[str],
+    *,
+    get_system=None,
+    logger_: logging.Logger | logging.LoggerAdapter | None = None,
+    **kwargs,
+) -> tuple[dict[str, dict], dict[str, str]]:
+    """Generate the benchmark of many systems, chunk by chunk (see :func:`plan_chunks`).
+
+    Returns
+    -------
+    results : ``{name: dict}`` of the systems that succeeded.
+    dropped : ``{name: reason}`` of the systems dropped (divergence, maps), also logged.
+    """
+    if get_system is None:
+        from .systems import get_system
+    systems = {n: get_system(n) for n in names}
+    chunks = plan_chunks(list(systems.values()))
+    prog = Progress(total=len(chunks), desc="chaos benchmark", logger=logger_)
+    results, dropped = {}, {}
+    for n, s in systems.items():
+        if s.kind == "map":
+            dropped[n] = "map: not part of the forecasting benchmark"
+    for i, chunk in enumerate(chunks):
+        r, d = generate_many([systems[n] for n in chunk], log=logger_, **kwargs)
+        results.update(r)
+        dropped.update(d)
+        prog.update(i + 1, systems=len(results))
+    prog.close()
+    return results, dropped
+
+
+def history_forecast(n_points: int, n_periods: int = 12, n_history_periods: int = 10) -> int:
+    """Number of history points of a series of ``n_points`` covering ``n_periods`` periods."""
+    return int(round(n_points * n_history_periods / n_periods))
+
+
+def to_dataset(
+    results: dict[str, dict],
+    *,
+    dims: dict[str, int] | None = None,
+    periods: dict[str, float] | None = None,
+    noise: float = 0.1,
+    n_history_periods: int = 10,
+    dropped: dict[str, str] | None = None,
+) -> xr.Dataset:
+    """Assemble per-system results into the ``chaos/benchmark`` dataset.
+
+    Dims: ``system``, ``split`` (train/test), ``granularity`` (coarse/fine), ``noise``
+    (clean/noisy), ``step`` (time index), ``coordinate`` (state component, padded).
+
+    Variables: ``x`` (all dims), ``univariate`` (``x`` at coordinate 0), ``time``
+    (system, granularity, step), ``coordinate_mask`` (system, coordinate), ``step_mask``
+    (granularity, step), ``is_forecast`` (granularity, step), ``n_history`` (granularity),
+    ``dim`` and ``period`` (system).
+    """
+    if not results:
+        raise DataError("no system in the benchmark results: nothing to write")
+    names = list(results)
+    first = results[names[0]]
+    gran = list(first["granularities"])
+    n_periods = int(first["n_periods"])
+    n_step = max(r["x"].shape[3] for r in results.values())
+    max_dim = max(r["x"].shape[4] for r in results.values())
+    x = np.full((len(names), 2, len(gran), 2, n_step, max_dim), np.nan)
+    t = np.full((len(names), len(gran), n_step), np.nan)
+    cmask = np.zeros((len(names), max_dim), bool)
+    for i, n in enumerate(names):
+        r = results[n]
+        if list(r["granularities"]) != gran:
+            raise DataError(f"system {n!r} was generated with other granularities {r['granularities']}")
+        d = r["x"].shape[4]
+        x[i, :, :, :, : r["x"].shape[3], :d] = r["x"]
+        t[i, :, : r["t"].shape[1]] = r["t"]
+        cmask[i, :d] = True
+    n_pts = first["n_points"]
+    smask = np.arange(n_step)[None, :] < n_pts[:, None]
+    n_hist = np.array([history_forecast(int(k), n_periods, n_history_periods) for k in n_pts])
+    is_fc = (np.arange(n_step)[None, :] >= n_hist[:, None]) & smask
+    dims_arr = np.array([cmask[i].sum() for i in range(len(names))])
+    levels = np.array([float(results[n].get("noise_level", noise)) for n in names])
+    per = np.array([(periods or {}).get(n, np.nan) for n in names], float)
+    ds = xr.Dataset(
+        {
+            "x": (("system", "split", "granularity", "noise", "step", "coordinate"), x,
+                  {"long_name": "state", "units": "system units"}),
+            "univariate": (("system", "split", "granularity", "noise", "step"), x[..., 0],
+                           {"long_name": "first coordinate", "units": "system units"}),
+            "time": (("system", "granularity", "step"), t,
+                     {"long_name": "time", "units": "system time units"}),
+            "coordinate_mask": (("system", "coordinate"), cmask,
+                                {"long_name": "coordinate exists for the system"}),
+            "step_mask": (("granularity", "step"), smask, {"long_name": "step holds a point"}),
+            "is_forecast": (("granularity", "step"), is_fc,
+                            {"long_name": "step is in the forecast horizon (last 2 periods)"}),
+            "n_history": (("granularity",), n_hist, {"long_name": "history length (points)"}),
+            "dim": (("system",), dims_arr, {"long_name": "state dimension"}),
+            "period": (("system",), per, {"long_name": "dominant period", "units": "time"}),
+            "noise_level": (("system",), levels,
+                            {"long_name": "stochastic forcing amplitude relative to coordinate std"}),
+        },
+        coords={
+            "system": np.asarray(names, dtype=str),
+            "split": np.asarray(SPLITS, dtype=str),
+            "granularity": np.asarray(gran, dtype=str),
+            "noise": np.asarray(NOISES, dtype=str),
+            "step": np.arange(n_step),
+            "coordinate": np.arange(max_dim),
+        },
+        attrs={
+            "description": (
+                "Chaotic-system forecasting benchmark (Gilpin 2021 layout): per system a train and "
+                "a test series from different on-attractor initial conditions, coarse/fine "
+                "granularity, clean and stochastically forced (noisy); 12 periods, the first 10 "
+                "history and the last 2 the forecast horizon."
+            ),
+            "pts_per_period": json.dumps({g: int(v) for g, v in first["granularities"].items()}),
+            "n_periods": n_periods,
+            "n_history_periods": int(n_history_periods),
+            "noise_level": float(noise),
+            "grid": "t_k = k * period * n / (pts_per_period * (n - 1)), k = 0..n-1",
+            "dropped_systems": json.dumps(dropped or {}),
+            "dropped_noisy": json.dumps({n: r["noisy_dropped"] for n, r in results.items()
+                                         if r.get("noisy_dropped")}),
+        },
+    )
+    return ds

@@ -1,0 +1,235 @@
+r"""Test metrics, information-plane estimates and the metrics ``xarray.Dataset`` of CS-IB.
+
+Yu et al., ICLR 2024 (arXiv:2404.17951), Sec. 5: test RMSE (Table 2), the information plane
+I(x;t) vs I(y;t) (Fig. 4) and RMSE under adversarial attack (Fig. 5).
+
+Units: RMSE and MAE are in the *modelled* target's units, i.e. the standardised error times the
+training standard deviation: log(100,000 USD) for California Housing (the log target of the IB
+literature), rentals/hour for Bike Sharing, ug/m^3 for PM2.5 and Wh for Appliances Energy.
+R^2 is unitless. I(x;t) and I(y;t) are CS quadratic mutual-information estimates in nats
+(:func:`sciml.csib.divergence.cs_mutual_information`, median-heuristic widths, one common
+estimator for every model), on a fixed seeded subset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+
+from sciml.csib.divergence import cs_mutual_information
+from sciml.csib.model import IBNet
+from sciml.errors import DataError
+
+__all__ = [
+    "regression_metrics",
+    "information_plane",
+    "to_dataset",
+    "select_beta",
+    "summary_table",
+]
+
+
+def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray, scale: float = 1.0) -> dict:
+    r"""RMSE, MAE and :math:`R^2 = 1 - \sum (y-\hat y)^2 / \sum (y - \bar y)^2`.
+
+    Parameters
+    ----------
+    y_true, y_pred : (n,) arrays on the same (e.g. standardised) scale.
+    scale : factor taking that scale to target units (e.g. the training std); R^2 is
+        scale-free.
+
+    Returns
+    -------
+    dict with float ``rmse``, ``mae`` (target units) and ``r2``.
+    """
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    if y_true.shape != y_pred.shape or y_true.ndim != 1:
+        raise DataError(
+            f"y_true and y_pred must be 1-D of equal shape, got {y_true.shape} and {y_pred.shape}"
+        )
+    if not (np.isfinite(y_true).all() and np.isfinite(y_pred).all()):
+        raise DataError("y_true / y_pred hold non-finite values")
+    err = y_pred - y_true
+    ss_tot = float(((y_true - y_true.mean()) ** 2).sum())
+    return {
+        "rmse": float(np.sqrt(np.mean(err**2)) * scale),
+        "mae": float(np.mean(np.abs(err)) * scale),
+        "r2": float(1.0 - (err**2).sum() / ss_tot) if ss_tot > 0 else float("nan"),
+    }
+
+
+def information_plane(
+    net: IBNet, x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, seed: int = 0
+) -> tuple[float, float]:
+    """CS-QMI estimates ``(I(x;t), I(y;t))`` in nats of the noisy representation t.
+
+    t is drawn once with a generator seeded by ``seed`` (the same noise at every call), and
+    all widths use the median heuristic, so values are comparable across epochs and models.
+    """
+    xt = torch.as_tensor(x, dtype=torch.float32)
+    yt = torch.as_tensor(y, dtype=torch.float32)
+    with torch.no_grad():
+        _, t, _, _ = net(xt, sample=True, generator=torch.Generator().manual_seed(seed))
+        xd, td, yd = xt.double(), t.double(), yt.double()[:, None]
+        i_xt = cs_mutual_information(xd, td, "median", "median")
+        i_yt = cs_mutual_information(yd, td, "median", "median")
+    return float(i_xt), float(i_yt)
+
+
+_ATTRS = {
+    "rmse": ("test RMSE", "target units (see description)"),
+    "mae": ("test MAE", "target units (see description)"),
+    "r2": ("test coefficient of determination R^2", "1"),
+    "val_rmse": (
+        "validation RMSE at the early-stopping epoch (used to select beta)",
+        "target units (see description)",
+    ),
+    "i_xt": ("CS-QMI I(x;t) on test inputs", "nat"),
+    "i_yt": ("CS-QMI I(y;t) on test inputs", "nat"),
+    "best_epoch": ("early-stopping epoch (best validation RMSE)", "1"),
+    "train_seconds": ("wall-clock training time", "s"),
+    "rmse_fgsm": ("test RMSE under FGSM attack", "target units (see description)"),
+    "rmse_pgd": ("test RMSE under PGD attack", "target units (see description)"),
+    "plane_i_xt": ("I(x;t) on a training subset after each epoch", "nat"),
+    "plane_i_yt": ("I(y;t) on a training subset after each epoch", "nat"),
+}
+
+
+def to_dataset(
+    records: Sequence[dict],
+    datasets: Sequence[str],
+    models: Sequence[str],
+    betas: Sequence[float],
+    seeds: Sequence[int],
+    epsilons: Sequence[float],
+    n_epochs: int,
+    target_units: dict[str, str] | None = None,
+) -> xr.Dataset:
+    """Assemble per-run result records into the ``csib/metrics`` dataset.
+
+    Each record holds ``dataset, model, beta, seed`` and the scalar metrics of
+    :data:`_ATTRS`, plus ``rmse_fgsm``/``rmse_pgd`` (len(epsilons),) and
+    ``plane_i_xt``/``plane_i_yt`` (per epoch, padded with NaN to ``n_epochs``). A record whose
+    ``beta`` is ``None`` (a model without a compression term, e.g. the MSE net) is written at
+    every beta: it is one run, repeated along ``beta`` so that ``.sel(beta=b)`` compares models.
+
+    Returns
+    -------
+    xarray.Dataset with dims (dataset, model, beta, seed[, epsilon][, epoch]); cells without
+    a record are NaN.
+    """
+    dsets, mods = list(map(str, datasets)), list(map(str, models))
+    bets = [float(b) for b in betas]
+    sds = [int(s) for s in seeds]
+    shape = (len(dsets), len(mods), len(bets), len(sds))
+    scal = {
+        k: np.full(shape, np.nan)
+        for k in ("rmse", "mae", "r2", "val_rmse", "i_xt", "i_yt", "best_epoch", "train_seconds")
+    }
+    rob = {k: np.full((*shape, len(epsilons)), np.nan) for k in ("rmse_fgsm", "rmse_pgd")}
+    plane = {k: np.full((*shape, n_epochs), np.nan) for k in ("plane_i_xt", "plane_i_yt")}
+    for r in records:
+        i, j, s = dsets.index(r["dataset"]), mods.index(r["model"]), sds.index(int(r["seed"]))
+        ks = range(len(bets)) if r["beta"] is None else [bets.index(float(r["beta"]))]
+        for k in ks:
+            for name, arr in scal.items():
+                arr[i, j, k, s] = float(r[name])
+            for name, arr in rob.items():
+                arr[i, j, k, s] = np.asarray(r[name], dtype=np.float64)
+            for name, arr in plane.items():
+                v = np.asarray(r[name], dtype=np.float64)[:n_epochs]
+                arr[i, j, k, s, : len(v)] = v
+    dims = ("dataset", "model", "beta", "seed")
+    data_vars = {}
+    for name, arr in scal.items():
+        data_vars[name] = (dims, arr)
+    for name, arr in rob.items():
+        data_vars[name] = ((*dims, "epsilon"), arr)
+    for name, arr in plane.items():
+        data_vars[name] = ((*dims, "epoch"), arr)
+    ds = xr.Dataset(
+        data_vars,
+        coords={
+            "dataset": np.asarray(dsets, dtype=str),
+            "model": np.asarray(mods, dtype=str),
+            "beta": np.asarray(bets, dtype=np.float64),
+            "seed": np.asarray(sds, dtype=np.int64),
+            "epsilon": np.asarray(epsilons, dtype=np.float64),
+            "epoch": np.arange(1, n_epochs + 1, dtype=np.int64),
+        },
+    )
+    for name, (long_name, units) in _ATTRS.items():
+        ds[name].attrs.update(long_name=long_name, units=units)
+    ds["beta"].attrs.update(long_name="compression weight beta", units="1")
+    ds["epsilon"].attrs.update(long_name="L-inf attack radius on standardised inputs", units="training std")
+    units = {str(k): str(v) for k, v in (target_units or {}).items()}
+    ds.attrs.update(
+        title="CS-IB regression: test metrics per dataset, model, beta and seed",
+        description=(
+            "Yu et al., ICLR 2024 (arXiv:2404.17951). RMSE/MAE in each dataset's modelled "
+            "target units (target_units); beta selected on validation RMSE only. Models "
+            "without a compression term (mse) are one run repeated along beta."
+        ),
+        target_units=units,
+        beta_free_models=sorted({str(r["model"]) for r in records if r["beta"] is None}),
+        reference="Yu, Yu, Lokse, Jenssen, Principe, ICLR 2024, arXiv:2404.17951",
+    )
+    return ds
+
+
+def select_beta(ds: xr.Dataset) -> xr.Dataset:
+    """Pick, per (dataset, model, seed), the beta with the lowest *validation* RMSE.
+
+    Returns
+    -------
+    xarray.Dataset without the ``beta`` dim; the chosen value is the coordinate
+    ``beta_selected`` (dataset, model, seed). Cells whose runs are all missing stay NaN.
+    """
+    val = ds["val_rmse"].fillna(np.inf)
+    idx = val.argmin("beta")
+    out = ds.isel(beta=idx)
+    chosen = ds["beta"].isel(beta=idx).drop_vars("beta", errors="ignore")
+    out = out.drop_vars("beta").assign_coords(beta_selected=chosen)
+    out["beta_selected"].attrs.update(long_name="beta selected on validation RMSE")
+    return out
+
+
+def summary_table(ds: xr.Dataset, variable: str = "rmse") -> pd.DataFrame:
+    """Mean and standard error over seeds of ``variable`` at the validation-selected beta.
+
+    Returns
+    -------
+    DataFrame indexed by (dataset, model) with columns ``mean``, ``se``, ``n_seeds`` and
+    ``beta`` (the most frequently selected beta; NaN for models without a compression term).
+    """
+    sel = select_beta(ds)[variable]
+    n = sel.count("seed")
+    mean = sel.mean("seed")
+    se = sel.std("seed", ddof=1) / np.sqrt(n.where(n > 0))
+    beta = select_beta(ds)["beta_selected"]
+    free = set(ds.attrs.get("beta_free_models", []))
+    rows = []
+    for d in ds["dataset"].values:
+        for m in ds["model"].values:
+            b = beta.sel(dataset=d, model=m).values
+            vals, counts = np.unique(b[np.isfinite(b)], return_counts=True)
+            rows.append(
+                {
+                    "dataset": str(d),
+                    "model": str(m),
+                    "mean": float(mean.sel(dataset=d, model=m)),
+                    "se": float(se.sel(dataset=d, model=m))
+                    if int(n.sel(dataset=d, model=m)) > 1
+                    else float("nan"),
+                    "n_seeds": int(n.sel(dataset=d, model=m)),
+                    "beta": float(vals[np.argmax(counts)])
+                    if len(vals) and str(m) not in free
+                    else float("nan"),
+                }
+            )
+    return pd.DataFrame(rows).set_index(["dataset", "model"])

@@ -1,0 +1,105 @@
+"""Plots of the ``csib/metrics`` dataset: information plane, RMSE vs beta, RMSE vs epsilon.
+
+Yu et al., ICLR 2024 (arXiv:2404.17951), Fig. 4 (information plane), Fig. 3 (RMSE vs beta) and
+Fig. 5 (RMSE under attack). Pure functions: dataset in, PNG path out (Agg backend, no display).
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+
+from sciml.csib.metrics import select_beta  # noqa: E402
+
+__all__ = ["plot_information_plane", "plot_rmse_vs_beta", "plot_rmse_vs_epsilon"]
+
+
+def _grid(n: int) -> tuple[plt.Figure, np.ndarray]:
+    cols = min(n, 2)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.8 * rows), squeeze=False)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    return fig, axes.ravel()
+
+
+def plot_information_plane(ds: xr.Dataset, path: str | pathlib.Path) -> str:
+    """I(x;t) vs I(y;t) over training epochs (seed mean) for every model and beta."""
+    fig, axes = _grid(ds.sizes["dataset"])
+    for ax, d in zip(axes, ds["dataset"].values, strict=False):
+        for m in ds["model"].values:
+            for b in ds["beta"].values:
+                sub = ds.sel(dataset=d, model=m, beta=b)
+                ix = sub["plane_i_xt"].mean("seed").values
+                iy = sub["plane_i_yt"].mean("seed").values
+                ok = np.isfinite(ix) & np.isfinite(iy)
+                if not ok.any():
+                    continue
+                label = str(m) if str(m) == "mse" else f"{m} b={b:g}"
+                line = ax.plot(ix[ok], iy[ok], "-", lw=1, alpha=0.8, label=label)[0]
+                ax.plot(ix[ok][-1], iy[ok][-1], "o", color=line.get_color(), ms=4)
+                if str(m) == "mse":
+                    break
+        ax.set(title=str(d), xlabel="I(x;t) [nat]", ylabel="I(y;t) [nat]")
+        ax.legend(fontsize=6, ncol=2)
+    fig.suptitle("Information plane over training (CS-QMI estimates, dot = last epoch)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return str(path)
+
+
+def plot_rmse_vs_beta(ds: xr.Dataset, path: str | pathlib.Path) -> str:
+    """Test RMSE (mean +- s.e. over seeds) against beta per model; MSE net as a flat line."""
+    fig, axes = _grid(ds.sizes["dataset"])
+    betas = ds["beta"].values
+    for ax, d in zip(axes, ds["dataset"].values, strict=False):
+        for m in ds["model"].values:
+            r = ds["rmse"].sel(dataset=d, model=m)
+            mean = r.mean("seed").values
+            se = (
+                (r.std("seed", ddof=1) / np.sqrt(r.count("seed"))).values
+                if ds.sizes["seed"] > 1
+                else np.zeros_like(mean)
+            )
+            style = "--" if str(m) == "mse" else "-o"
+            ax.errorbar(betas, mean, yerr=np.nan_to_num(se), fmt=style, ms=3, capsize=2, label=str(m))
+        ax.set_xscale("log")
+        ax.set(title=str(d), xlabel="beta", ylabel=f"test RMSE [{_units(ds, d)}]")
+        ax.legend(fontsize=7)
+    fig.suptitle("Test RMSE vs compression weight beta")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return str(path)
+
+
+def plot_rmse_vs_epsilon(ds: xr.Dataset, path: str | pathlib.Path) -> str:
+    """Test RMSE under FGSM (solid) and PGD (dashed) attack vs epsilon, beta chosen on validation."""
+    sel = select_beta(ds)
+    fig, axes = _grid(ds.sizes["dataset"])
+    eps = ds["epsilon"].values
+    for ax, d in zip(axes, ds["dataset"].values, strict=False):
+        for m in ds["model"].values:
+            f = sel["rmse_fgsm"].sel(dataset=d, model=m).mean("seed").values
+            p = sel["rmse_pgd"].sel(dataset=d, model=m).mean("seed").values
+            line = ax.plot(eps, f, "-o", ms=3, label=f"{m} FGSM")[0]
+            ax.plot(eps, p, "--", color=line.get_color(), label=f"{m} PGD")
+        ax.set(title=str(d), xlabel="epsilon (standardised inputs)", ylabel=f"test RMSE [{_units(ds, d)}]")
+        ax.legend(fontsize=6, ncol=2)
+    fig.suptitle("Adversarial robustness (beta selected on validation)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return str(path)
+
+
+def _units(ds: xr.Dataset, dataset: str) -> str:
+    units = ds.attrs.get("target_units", {})
+    return str(units.get(str(dataset), "")) if isinstance(units, dict) else ""

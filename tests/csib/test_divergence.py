@@ -1,0 +1,203 @@
+"""CS divergence, conditional CS divergence and CS-QMI estimators against invariants and closed forms."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import integrate, stats
+
+from sciml.csib.divergence import (
+    conditional_cs_divergence,
+    cs_divergence,
+    cs_mutual_information,
+    gaussian_cs_divergence,
+    kernel_width,
+)
+from sciml.errors import ConfigError, DataError
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def _gauss(n, mu, scale, reps, seed):
+    mu = torch.as_tensor(mu, dtype=torch.float64)
+    z = torch.randn(reps, n, mu.shape[0], generator=_gen(seed), dtype=torch.float64)
+    return mu + scale * z
+
+
+@pytest.mark.parametrize("sigma", ["silverman", "median", 0.3, 2.0])
+@pytest.mark.parametrize("d", [1, 3])
+def test_divergence_of_a_set_with_itself_is_zero(sigma, d):
+    x = torch.randn(5, 200, d, generator=_gen(d), dtype=torch.float64)  # batch of 5 sets
+    np.testing.assert_allclose(cs_divergence(x, x, sigma).numpy(), 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("sigma", ["silverman", "median", 0.5])
+def test_divergence_is_symmetric_and_nonnegative(sigma):
+    x = _gauss(150, [0.0, 0.0], 1.0, 32, seed=1)
+    y = _gauss(120, [0.3, -0.2], 1.5, 32, seed=2)  # different sample sizes
+    dxy = cs_divergence(x, y, sigma)
+    dyx = cs_divergence(y, x, sigma)
+    np.testing.assert_allclose(dxy.numpy(), dyx.numpy(), rtol=1e-12, atol=1e-12)
+    assert dxy.shape == (32,)
+    assert bool((dxy > 0).all())
+
+
+def test_divergence_of_nearly_identical_samples_is_nonnegative():
+    # Cauchy-Schwarz makes the V-statistic >= 0 even for tiny differences
+    x = torch.randn(64, 50, 2, generator=_gen(3), dtype=torch.float64)
+    y = x + 1e-3 * torch.randn(64, 50, 2, generator=_gen(4), dtype=torch.float64)
+    assert bool((cs_divergence(x, y, 0.4) >= -1e-12).all())
+
+
+def test_gaussian_closed_form_matches_numerical_integration():
+    m1, s1, m2, s2, sig = 0.3, 0.8, -0.5, 1.4, 0.6
+    a, b = math.hypot(s1, sig), math.hypot(s2, sig)
+
+    def integral(f):
+        return integrate.quad(f, -30, 30, epsabs=1e-13, limit=200)[0]
+
+    p = stats.norm(m1, a).pdf
+    q = stats.norm(m2, b).pdf
+    pq, pp, qq = integral(lambda z: p(z) * q(z)), integral(lambda z: p(z) ** 2), integral(lambda z: q(z) ** 2)
+    expected = -math.log(pq**2 / (pp * qq))
+    got = gaussian_cs_divergence([m1], [[s1**2]], [m2], [[s2**2]], sigma=sig)
+    assert got == pytest.approx(expected, rel=1e-9)
+    assert gaussian_cs_divergence([m1], [[s1**2]], [m1], [[s1**2]]) == pytest.approx(0, abs=1e-12)
+
+
+def test_estimate_converges_to_smoothed_closed_form_at_fixed_sigma():
+    """NOTES: at fixed sigma the Parzen estimator targets the smoothed densities (S + sigma^2 I)."""
+    sigma = 1.0
+    mu1, mu2 = np.zeros(2), np.array([1.0, -0.5])
+    s1, s2 = np.eye(2), np.diag([1.69, 0.64])
+    smoothed = gaussian_cs_divergence(mu1, s1, mu2, s2, sigma=sigma)
+    plain = gaussian_cs_divergence(mu1, s1, mu2, s2, sigma=0.0)
+    assert plain - smoothed > 0.25  # the smoothing matters: the test can tell them apart
+    rms, means = [], []
+    for n in (100, 1000):
+        x = _gauss(n, mu1, 1.0, 8, seed=10 + n)  # 8 independent replicates, batched
+        y = torch.as_tensor(mu2) + torch.randn(
+            8, n, 2, generator=_gen(20 + n), dtype=torch.float64
+        ) * torch.tensor([1.3, 0.8], dtype=torch.float64)
+        est = cs_divergence(x, y, sigma).numpy()
+        rms.append(float(np.sqrt(np.mean((est - smoothed) ** 2))))
+        means.append(float(est.mean()))
+    assert rms[1] < rms[0] / 1.5  # error shrinks with n (~1/sqrt(n))
+    assert abs(means[1] - smoothed) < 0.03
+    assert abs(means[1] - plain) > 0.25
+
+
+def test_estimate_tends_to_unsmoothed_closed_form_as_sigma_shrinks():
+    plain = gaussian_cs_divergence([0.0], [[1.0]], [1.0], [[2.25]], sigma=0.0)
+    errors = []
+    for sigma, n in ((0.8, 300), (0.08, 3000)):
+        x = _gauss(n, [0.0], 1.0, 1, seed=int(n))
+        y = _gauss(n, [1.0], 1.5, 1, seed=int(n) + 1)
+        errors.append(abs(float(cs_divergence(x, y, sigma).mean()) - plain))
+    assert errors[0] > 0.08  # a wide window is visibly biased towards the smoothed value
+    assert errors[-1] < 0.04
+
+
+def test_tiny_kernel_width_stays_finite_in_log_space():
+    x = torch.randn(100, 5, generator=_gen(5), dtype=torch.float32)
+    y = torch.randn(100, 5, generator=_gen(6), dtype=torch.float32) + 3.0
+    d = cs_divergence(x, y, 1e-3)  # exp(-|x-y|^2/(4 sigma^2)) underflows without logsumexp
+    assert torch.isfinite(d)
+    assert float(d) > 100
+
+
+def test_prediction_term_is_zero_at_y_hat_equal_y_and_grows_with_error():
+    g = _gen(7)
+    x = torch.randn(256, 8, generator=g)
+    y = torch.randn(256, 1, generator=g)
+    noise = torch.randn(256, 1, generator=g)
+    assert float(conditional_cs_divergence(x, y, y.clone())) == pytest.approx(0.0, abs=1e-6)
+    scales = torch.tensor([0.0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6])
+    # batched over error scales: (7, 256, *)
+    yh = y + scales[:, None, None] * noise
+    vals = conditional_cs_divergence(x.expand(7, -1, -1), y.expand(7, -1, -1), yh, sigma_x=0.5, sigma_y=0.5)
+    assert vals[0].abs() < 1e-6
+    assert bool((vals[1:] > 0).all())
+    assert bool((torch.diff(vals) > 0).all()), vals
+
+
+def test_prediction_term_is_a_divergence_not_squared_error():
+    # a constant offset and a permutation-like shuffle with equal MSE give different values
+    g = _gen(8)
+    x = torch.randn(300, 2, generator=g, dtype=torch.float64)
+    y = x[:, :1] + 0.1 * torch.randn(300, 1, generator=g, dtype=torch.float64)
+    shift = y + 0.5
+    flip = y + 0.5 * torch.where(torch.arange(300)[:, None] % 2 == 0, 1.0, -1.0).double()
+    a = conditional_cs_divergence(x, y, shift, 0.5, 0.5)
+    b = conditional_cs_divergence(x, y, flip, 0.5, 0.5)
+    assert torch.mean((shift - y) ** 2) == pytest.approx(torch.mean((flip - y) ** 2))
+    assert abs(float(a) - float(b)) > 0.05
+
+
+def test_prediction_term_has_gradients_for_predictions():
+    x = torch.randn(64, 3, generator=_gen(9))
+    y = torch.randn(64, 1, generator=_gen(10))
+    yh = (y + 0.3).requires_grad_(True)
+    conditional_cs_divergence(x, y, yh).backward()
+    assert yh.grad is not None and torch.isfinite(yh.grad).all() and yh.grad.abs().sum() > 0
+
+
+def test_cs_qmi_nonnegative_zero_for_independent_positive_for_dependent():
+    g = _gen(11)
+    x = torch.randn(16, 200, 3, generator=g, dtype=torch.float64)
+    t = torch.randn(16, 200, 2, generator=g, dtype=torch.float64)
+    vals = cs_mutual_information(x, t, "median", "median")
+    assert vals.shape == (16,) and bool((vals >= -1e-12).all())
+    xi = torch.randn(1200, 3, generator=g, dtype=torch.float64)
+    ti = torch.randn(1200, 2, generator=g, dtype=torch.float64)
+    indep = float(cs_mutual_information(xi, ti, "median", "median"))
+    dep = float(cs_mutual_information(xi, xi[:, :2] + 0.1 * ti, "median", "median"))
+    assert 0 <= indep < 1e-3
+    assert dep > 20 * indep and dep > 0.01
+    # non-negative at any (fixed) width, too
+    assert float(cs_mutual_information(xi[:300], ti[:300], 0.2, 0.2)) >= 0
+
+
+def test_cs_qmi_grows_with_dependence():
+    g = _gen(12)
+    x = torch.randn(800, 1, generator=g, dtype=torch.float64)
+    e = torch.randn(800, 1, generator=g, dtype=torch.float64)
+    vals = [float(cs_mutual_information(x, x + s * e, 1.0, 1.0)) for s in (2.0, 1.0, 0.5, 0.1)]
+    assert vals == sorted(vals)
+
+
+def test_kernel_width_rules():
+    z = torch.randn(500, 1, generator=_gen(13), dtype=torch.float64)
+    n = 500
+    expected = float(z.std()) * (4.0 / (3.0 * n)) ** 0.2  # Silverman 1-D: 1.06 s n^-1/5
+    assert float(kernel_width(z, "silverman")) == pytest.approx(expected, rel=1e-12)
+    assert expected == pytest.approx(1.0592 * float(z.std()) * n**-0.2, rel=1e-3)
+    d = np.abs(z.numpy() - z.numpy().T)[np.triu_indices(n, 1)]
+    exact = float(kernel_width(z, "median", median_samples=n))
+    assert exact == pytest.approx(np.sort(d)[(len(d) - 1) // 2])
+    sub = np.abs(z.numpy()[:128] - z.numpy()[:128].T)[np.triu_indices(128, 1)]
+    assert float(kernel_width(z, "median")) == pytest.approx(np.sort(sub)[(len(sub) - 1) // 2])
+    assert float(kernel_width(z, "median")) == pytest.approx(exact, rel=0.15)
+    assert float(kernel_width(z, 0.7)) == 0.7
+    zb = torch.randn(3, 40, 2, generator=_gen(14))
+    assert kernel_width(zb, "median").shape == (3,)
+    with pytest.raises(ConfigError, match="unknown"):
+        kernel_width(z, "scott")
+    with pytest.raises(ConfigError, match="positive"):
+        kernel_width(z, -1.0)
+
+
+def test_input_errors():
+    with pytest.raises(DataError, match="same dimension"):
+        cs_divergence(torch.zeros(10, 2), torch.zeros(10, 3), 1.0)
+    with pytest.raises(DataError, match="same shape"):
+        conditional_cs_divergence(torch.zeros(10, 2), torch.zeros(10, 1), torch.zeros(9, 1))
+    with pytest.raises(DataError, match="same number of samples"):
+        cs_mutual_information(torch.zeros(10, 2), torch.zeros(9, 2))
+    with pytest.raises(DataError, match="at least 2"):
+        cs_divergence(torch.zeros(1, 2), torch.zeros(5, 2), 1.0)
