@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from sciml.errors import DataError
+from sciml.schrodinger.gaussian import sqrtm_psd
 
 __all__ = [
     "bw2_squared",
@@ -34,12 +35,6 @@ __all__ = [
     "moments_from_samples",
     "score_plan",
 ]
-
-
-def _sqrtm(m: np.ndarray) -> np.ndarray:
-    m = 0.5 * (m + np.swapaxes(m, -1, -2))
-    lam, u = np.linalg.eigh(m)
-    return (u * np.sqrt(np.clip(lam, 0.0, None))[..., None, :]) @ np.swapaxes(u, -1, -2)
 
 
 def bw2_squared(
@@ -63,7 +58,7 @@ def bw2_squared(
         raise DataError(
             f"shape mismatch: mean1 {mean1.shape}, cov1 {cov1.shape}, cov2 {cov2.shape}"
         )
-    r1 = _sqrtm(cov1)
+    r1 = sqrtm_psd(cov1)
     mid = r1 @ cov2 @ r1
     lam = np.linalg.eigvalsh(0.5 * (mid + np.swapaxes(mid, -1, -2)))
     cross = np.sqrt(np.clip(lam, 0.0, None)).sum(-1)
