@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 export SCIML_DATA_DIR ?= $(CURDIR)/data
 export PYTHONUNBUFFERED := 1
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
 .PHONY: install run test test-all bench serve lint clean
 

@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 import torch
 from prefect import flow, task, unmapped
-from prefect.cache_policies import INPUTS, TASK_SOURCE
 from pydantic import Field, field_validator
 
 from flows.common import (
@@ -113,7 +112,7 @@ class LightSBConfig(FlowConfig):
                     batch_size=self.batch_size, lr=self.lr)
 
 
-@task(cache_policy=INPUTS + TASK_SOURCE, persist_result=False)
+@task(retries=1)
 def make_pairs(config: LightSBConfig) -> str:
     """Build the fixed-seed benchmark pairs and their target moments; writes ``lightsb/pairs``."""
     pairs = {(d, e): make_mixture_pair(d, e, seed=config.pair_seed)
