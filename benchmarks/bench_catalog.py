@@ -58,7 +58,7 @@ def main(size_bytes: int = GIB, repeats: int = 2) -> str:
 |---|---|---|
 | array | {u.shape} float32, {mb:.0f} MB in memory, {stored:.0f} MB on disk (Blosc-LZ4) | |
 | write (best of {repeats}) | {min(writes):.2f} s = **{w:.0f} MB/s** | >= 200 MB/s: {w_ok} |
-| read into memory (best of {repeats}; OS page cache warm) | {min(reads):.2f} s = **{r:.0f} MB/s** | >= 200 MB/s: {r_ok} |
+| read (best of {repeats}; OS page cache warm) | {min(reads):.2f} s = **{r:.0f} MB/s** | >= 200 MB/s: {r_ok} |
 
 Writes go to a fresh sibling store, then an atomic symlink swap (see `sciml/catalog.py`); chunks of
 about 16 MiB are compressed (Blosc-LZ4, byte shuffle) in parallel by dask threads.
