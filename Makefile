@@ -9,7 +9,7 @@ export SCIML_DATA_DIR ?= $(CURDIR)/data
 export PYTHONUNBUFFERED := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: install run test test-all bench serve lint clean
+.PHONY: install run test test-all bench serve lint readme clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -37,6 +37,9 @@ serve: install  ## local Prefect server (SQLite, 127.0.0.1) + every deployment
 
 lint: install
 	$(VENV)/bin/ruff check .
+
+readme:  ## rebuild the README's workflow sections from docs/<workflow>.md
+	python3 docs/build_readme.py
 
 clean:
 	rm -rf data .prefect .pytest_cache
