@@ -88,10 +88,6 @@ class TestSet:
         return np.stack([tt.ravel(), xx.ravel()], axis=-1)
 
 
-def _rng(seed: int | np.random.Generator) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-
-
 def sample_points(
     problem: str,
     params: ArrayLike,
@@ -128,7 +124,7 @@ def sample_points(
         raise DataError(f"params must be a finite 1-D array; got shape {p.shape}")
     if int(n_t) < 1 or int(n_x) < 1:
         raise DataError(f"n_t and n_x must be >= 1; got {n_t}, {n_x}")
-    rng = _rng(seed)
+    rng = np.random.default_rng(seed)
     n_f = p.shape[0]
     t0, t1 = spec.t_domain
     x0, x1 = spec.x_domain

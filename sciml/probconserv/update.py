@@ -107,7 +107,7 @@ class ConstrainedGaussian:
         """
         if int(n_samples) < 1:
             raise DataError(f"n_samples must be >= 1; got {n_samples}")
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rng = np.random.default_rng(seed)  # passes a Generator through unchanged
         mean, d, v, a = self.mean[index], self.diag[index], self.factor[index], self.shrink[index]
         sd = np.sqrt(d)
         # v = d * G / sqrt(denom)  =>  D^{-1/2} v = sqrt(d) * G / sqrt(denom), proportional to w.

@@ -10,6 +10,7 @@ from sciml.errors import ConfigError, DataError, DivergenceError
 
 from ._rk import (
     BatchResult,
+    _noise_scale,
     _prep_params,
 )
 
@@ -133,12 +134,8 @@ def solve_dde(
     h = delay / m
     t0 = t_eval[0]
     n_steps = int(np.ceil((t_eval[-1] - t0) / h - 1e-9))
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    sig = (
-        np.ones((1, dim))
-        if noise_scale is None
-        else np.broadcast_to(np.asarray(noise_scale, float), (batch, dim))
-    )
+    rng = np.random.default_rng(seed)  # passes a Generator through unchanged
+    sig = _noise_scale(noise_scale, batch, dim)
     if history is None:
         X0 = np.broadcast_to(x[None], (m + 1, batch, dim)).copy()
         F0 = np.zeros_like(X0)

@@ -9,6 +9,7 @@ from sciml.errors import DivergenceError
 from ._rk import (
     RHS,
     BatchResult,
+    _noise_scale,
     _prep_params,
 )
 
@@ -42,12 +43,8 @@ def iterate_map(
     x = np.atleast_2d(np.asarray(x0, dtype=np.float64)).copy()
     batch, dim = x.shape
     p = _prep_params(params, batch)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    sig = (
-        np.ones((1, dim))
-        if noise_scale is None
-        else np.broadcast_to(np.asarray(noise_scale, float), (batch, dim))
-    )
+    rng = np.random.default_rng(seed)  # passes a Generator through unchanged
+    sig = _noise_scale(noise_scale, batch, dim)
     out = np.empty((batch, n, dim))
     out[:, 0] = x
     alive = np.ones(batch, dtype=bool)

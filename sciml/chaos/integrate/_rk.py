@@ -139,6 +139,13 @@ def _prep_grid(t_eval, batch: int) -> np.ndarray:
     return t_eval
 
 
+def _noise_scale(noise_scale, batch: int, dim: int) -> np.ndarray:
+    """Per-coordinate noise scale sigma, (1, dim) ones by default, else broadcast to (batch, dim)."""
+    if noise_scale is None:
+        return np.ones((1, dim))
+    return np.broadcast_to(np.asarray(noise_scale, float), (batch, dim))
+
+
 def _prep_params(params, batch: int) -> np.ndarray | None:
     if params is None:
         return None
@@ -169,6 +176,8 @@ def _initial_step(f0, y0, fun, p, lab, rtol, atol, order, t_span):
     return np.minimum(np.minimum(100 * h0, h1), t_span)
 
 
+# divergence is detected explicitly: numpy's overflow chatter is silenced meanwhile
+@np.errstate(over="ignore", invalid="ignore", divide="ignore")
 def solve_ode(
     fun: RHS | Sequence[RHS],
     y0: np.ndarray,
@@ -236,46 +245,6 @@ def solve_ode(
     ----------
     .. [HNW93] Hairer, Norsett & Wanner, Solving ODEs I, Springer 1993, sec. II.4-II.6.
     """
-    # divergence is detected explicitly below: silence numpy's overflow chatter meanwhile
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return _solve_ode(
-            fun,
-            y0,
-            t_eval,
-            params,
-            groups,
-            t0,
-            method,
-            rtol,
-            atol,
-            first_step,
-            max_steps,
-            blowup,
-            stops,
-            callback,
-            raise_all_diverged,
-            fixed_step,
-        )
-
-
-def _solve_ode(
-    fun,
-    y0,
-    t_eval,
-    params,
-    groups,
-    t0,
-    method,
-    rtol,
-    atol,
-    first_step,
-    max_steps,
-    blowup,
-    stops,
-    callback,
-    raise_all_diverged,
-    fixed_step,
-):
     tab = _tableau(method)
     y0 = np.atleast_2d(np.asarray(y0, dtype=np.float64))
     if y0.ndim != 2:

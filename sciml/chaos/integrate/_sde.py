@@ -9,6 +9,7 @@ from sciml.errors import DataError, DivergenceError
 from ._rk import (
     RHS,
     BatchResult,
+    _noise_scale,
     _prep_params,
 )
 
@@ -56,12 +57,8 @@ def solve_sde(
     if t_eval.ndim != 1 or t_eval.size < 1:
         raise DataError("solve_sde takes a 1-D t_eval shared by the batch")
     p = _prep_params(params, batch)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    sig = (
-        np.ones((1, dim))
-        if noise_scale is None
-        else np.broadcast_to(np.asarray(noise_scale, float), (batch, dim))
-    )
+    rng = np.random.default_rng(seed)  # passes a Generator through unchanged
+    sig = _noise_scale(noise_scale, batch, dim)
     dts = np.diff(t_eval)
     if max_dt is None:
         max_dt = (dts.min() if dts.size else 1.0) / 20
