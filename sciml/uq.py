@@ -28,6 +28,7 @@ __all__ = [
     "interval_coverage",
     "calibration_curve",
     "calibration_curve_samples",
+    "mixture_moments",
 ]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
@@ -38,6 +39,34 @@ def _check_std(std):
     if np.any(s <= 0):
         raise DataError("std must be > 0 everywhere (got a non-positive standard deviation)")
     return std
+
+
+def mixture_moments(
+    means: ArrayLike, variances: ArrayLike, axis: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Moments of an equal-weight Gaussian mixture (ensemble members or posterior samples).
+
+    .. math:: \bar\mu = \tfrac1S\sum_s \mu_s,\quad
+              \sigma^2_{\rm ale} = \tfrac1S\sum_s \sigma_s^2,\quad
+              \sigma^2_{\rm epi} = \tfrac1S\sum_s (\mu_s - \bar\mu)^2
+
+    The mixture variance is :math:`\sigma^2_{\rm ale} + \sigma^2_{\rm epi}` (law of total variance).
+
+    Parameters
+    ----------
+    means, variances : arrays of one shape with the S components along ``axis`` (variances,
+        not standard deviations).
+
+    Returns
+    -------
+    (mean, aleatoric_var, epistemic_var), each without ``axis``.
+    """
+    m = np.asarray(means, dtype=np.float64)
+    v = np.asarray(variances, dtype=np.float64)
+    if m.shape != v.shape:
+        raise DataError(f"component means {m.shape} and variances {v.shape} must have one shape")
+    mu = m.mean(axis=axis)
+    return mu, v.mean(axis=axis), m.var(axis=axis)
 
 
 def gaussian_nll(y: ArrayLike, mean: ArrayLike, std: ArrayLike):

@@ -79,3 +79,19 @@ def test_calibration_curve_samples_agrees_with_gaussian():
 def test_non_positive_std_raises():
     with pytest.raises(DataError, match="std must be > 0"):
         crps_gaussian(0.0, 0.0, 0.0)
+
+
+def test_mixture_moments_total_variance_equals_pooled_sample_variance():
+    """Law of total variance: aleatoric + epistemic = variance of draws from the mixture."""
+    from sciml.uq import mixture_moments
+
+    rng = np.random.default_rng(5)
+    means, stds = rng.normal(size=(4, 3)), rng.uniform(0.5, 2.0, size=(4, 3))
+    mu, ale, epi = mixture_moments(means, stds**2, axis=0)
+    draws = means[:, None, :] + stds[:, None, :] * rng.standard_normal((4, 200_000, 3))
+    pooled = draws.reshape(-1, 3)
+    np.testing.assert_allclose(mu, pooled.mean(axis=0), atol=0.01)
+    np.testing.assert_allclose(ale + epi, pooled.var(axis=0), rtol=0.01)
+    np.testing.assert_allclose(epi, means.var(axis=0))
+    with pytest.raises(DataError, match="one shape"):
+        mixture_moments(means, stds[:2] ** 2)

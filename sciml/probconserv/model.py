@@ -31,6 +31,7 @@ from torch import nn
 
 from sciml.errors import DataError, DivergenceError
 from sciml.progress import Progress
+from sciml.uq import mixture_moments
 
 __all__ = [
     "AttentiveNeuralProcess",
@@ -303,11 +304,9 @@ def moment_match(means: np.ndarray, stds: np.ndarray, axis: int = 0) -> tuple[np
     -------
     (mean, std) without ``axis``.
     """
-    m = np.asarray(means, dtype=np.float64)
     s = np.asarray(stds, dtype=np.float64)
-    mean = m.mean(axis=axis)
-    var = (s**2).mean(axis=axis) + m.var(axis=axis)
-    return mean, np.sqrt(var)
+    mean, aleatoric, epistemic = mixture_moments(means, s**2, axis=axis)
+    return mean, np.sqrt(aleatoric + epistemic)
 
 
 @torch.no_grad()

@@ -21,10 +21,11 @@ import logging
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from sciml.errors import DivergenceError
 from sciml.progress import Progress
-from sciml.thermoacoustic.model import EnsembleMLP, Forecast, combine_members, gaussian_nll_torch
+from sciml.thermoacoustic.model import EnsembleMLP, Forecast, combine_members
 
 __all__ = ["fit_anchored_ensemble", "fit_ensemble_net", "predict_members"]
 
@@ -92,7 +93,7 @@ def fit_ensemble_net(
         for b in range(steps_per_epoch):
             idx = perm[:, b * batch_size : (b + 1) * batch_size]  # (M, B)
             mean, var = net(xt[idx])
-            nll = gaussian_nll_torch(yt[idx], mean, var).mean(dim=(1, 2)).sum()
+            nll = F.gaussian_nll_loss(mean, yt[idx], var, full=True, reduction="none").mean(dim=(1, 2)).sum()
             if anchored:
                 reg = sum(
                     (((p - a) / s) ** 2).sum() for p, a, s in zip(params, anchors, stds, strict=False)

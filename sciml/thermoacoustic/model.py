@@ -25,8 +25,9 @@ import torch
 from torch import nn
 
 from sciml.errors import DataError
+from sciml.uq import mixture_moments
 
-__all__ = ["Forecast", "combine_members", "EnsembleMLP", "gaussian_nll_torch", "MIN_VAR"]
+__all__ = ["Forecast", "combine_members", "EnsembleMLP", "MIN_VAR"]
 
 MIN_VAR = 1e-4  # variance floor in standardised target units
 
@@ -77,17 +78,9 @@ def combine_members(means: np.ndarray, variances: np.ndarray) -> Forecast:
     -------
     Forecast (with ``total_var`` equal to the mixture variance)
     """
-    means = np.asarray(means, dtype=np.float64)
-    variances = np.asarray(variances, dtype=np.float64)
-    if means.shape != variances.shape or means.ndim < 2:
-        raise DataError(f"member means {means.shape} and variances {variances.shape} must match")
-    mu = means.mean(axis=0)
-    return Forecast(mu, variances.mean(axis=0), ((means - mu) ** 2).mean(axis=0))
-
-
-def gaussian_nll_torch(y: torch.Tensor, mean: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
-    """Elementwise Gaussian negative log-likelihood (with the constant)."""
-    return 0.5 * (math.log(2 * math.pi) + torch.log(var) + (y - mean) ** 2 / var)
+    if np.ndim(means) < 2:
+        raise DataError(f"member means {np.shape(means)} need a member axis and a sample axis")
+    return Forecast(*mixture_moments(means, variances, axis=0))
 
 
 class EnsembleMLP(nn.Module):
