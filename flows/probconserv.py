@@ -215,13 +215,20 @@ def load_champion(config: ProbConservConfig) -> dict[str, dict[str, dict[str, to
     return states
 
 
-def _test_grid(problem: str, param: float, config: ProbConservConfig):
-    """(t, x, u, mass) of ``param`` from ``gpme/<problem>/test`` when its grid matches, else None."""
+def _catalogued_tests(problem: str, config: ProbConservConfig):
+    """``gpme/<problem>/test`` when it was written on this config's grid, else None (opened once)."""
     try:
         ds = get_catalog().open(f"gpme/{problem}/test")
     except DatasetNotFoundError:
         return None
     if ds.sizes.get("t") != config.n_t or ds.sizes.get("x") != config.n_x:
+        return None
+    return ds
+
+
+def _test_grid(ds, param: float):
+    """(t, x, u, mass) of ``param`` from the catalogued test set ``ds``, else None."""
+    if ds is None:
         return None
     hit = np.flatnonzero(np.isclose(ds["param"].values, param))
     if hit.size == 0:
@@ -239,9 +246,10 @@ def evaluate_problem_task(
     anp.load_state_dict(states["anp"])
     softc.load_state_dict(states["softc"])
     results = []
+    catalogued = _catalogued_tests(problem, config)
     for j, value in enumerate(get_problem(problem).test_values):
         sub = int(np.random.SeedSequence([config.seed, _PROBLEM_INDEX[problem], j]).generate_state(1)[0])
-        grid = _test_grid(problem, value, config)
+        grid = _test_grid(catalogued, value)
         test = make_test_set(problem, value, config.n_test_functions, config.n_t, config.n_x,
                              seed=sub, grid=grid)  # fmt: skip
         results.append(
