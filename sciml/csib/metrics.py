@@ -207,11 +207,12 @@ def summary_table(ds: xr.Dataset, variable: str = "rmse") -> pd.DataFrame:
     DataFrame indexed by (dataset, model) with columns ``mean``, ``se``, ``n_seeds`` and
     ``beta`` (the most frequently selected beta; NaN for models without a compression term).
     """
-    sel = select_beta(ds)[variable]
+    selected = select_beta(ds)
+    sel = selected[variable]
     n = sel.count("seed")
     mean = sel.mean("seed")
     se = sel.std("seed", ddof=1) / np.sqrt(n.where(n > 0))
-    beta = select_beta(ds)["beta_selected"]
+    beta = selected["beta_selected"]
     free = set(ds.attrs.get("beta_free_models", []))
     rows = []
     for d in ds["dataset"].values:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy import stats
 
 from sciml.errors import DataError
 from sciml.uq import gaussian_nll, interval_coverage
@@ -135,5 +136,5 @@ def mean_and_se(values: ArrayLike, axis: int = -1) -> tuple[np.ndarray, np.ndarr
     n = v.shape[axis]
     if n < 1:
         raise DataError("mean_and_se needs at least one value")
-    se = v.std(axis=axis, ddof=1) / np.sqrt(n) if n > 1 else np.zeros_like(v.mean(axis=axis))
+    se = stats.sem(v, axis=axis) if n > 1 else np.zeros_like(v.mean(axis=axis))
     return v.mean(axis=axis), se
