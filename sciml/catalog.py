@@ -7,7 +7,8 @@ flow reads or writes: its ``path`` relative to the data directory (``SCIML_DATA_
 
 Writes go to a fresh sibling store first; on a local disk the dataset path is a symbolic link that
 is swapped onto the new store with an atomic ``os.replace``, so a reader sees the old version or the
-new one, never a half-written store, and a killed writer leaves the old version intact. Trained
+new one, never a half-written store, and a killed writer leaves the old version intact (its partial
+store is collected by the next write once the process is gone). Trained
 models live in a small file-based registry (``models/<workflow>/v<N>``, a ``champion`` pointer).
 """
 
@@ -184,6 +185,43 @@ def _parse_entry(name: str, raw: Any) -> CatalogEntry:
             f"catalog entry {name!r}: versioning {entry.versioning!r}; supported: 'overwrite'"
         )
     return entry
+
+
+def _writer_tag() -> str:
+    """``<host>-<pid>`` of this process: names a store being written, so leftovers can be traced."""
+    host = re.sub(r"[^A-Za-z0-9]", "_", os.uname().nodename) or "host"
+    return f"{host}-{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    return True
+
+
+def _collect_orphans(versions: Path, name: str) -> list[Path]:
+    """Delete the partial stores of writers of ``name`` that died mid-write (SIGKILL, power loss).
+
+    A writer names its store ``<name>.<host>-<pid>-<uuid>`` under ``.versions``. A store that the
+    dataset's link does not point to, written on this host by a process that no longer runs, can
+    never become visible and is removed. Stores of live writers, of other hosts (a shared file
+    system: their PIDs mean nothing here) and stores moved aside (``<name>.aside-*``) are kept.
+    """
+    live = (versions.parent / name).resolve() if (versions.parent / name).is_symlink() else None
+    host = _writer_tag().rsplit("-", 1)[0]
+    pattern = re.compile(rf"^{re.escape(name)}\.{re.escape(host)}-(\d+)-[0-9a-f]{{12}}$")
+    removed = []
+    for entry in versions.iterdir():
+        m = pattern.match(entry.name)
+        if m is None or entry.resolve() == live or _pid_alive(int(m.group(1))):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
 
 
 def _is_url(path: str) -> bool:
@@ -421,7 +459,8 @@ class Catalog:
         path.parent.mkdir(parents=True, exist_ok=True)
         versions = path.parent / ".versions"
         versions.mkdir(exist_ok=True)
-        target = versions / f"{path.name}.{uuid.uuid4().hex[:12]}"
+        _collect_orphans(versions, path.name)
+        target = versions / f"{path.name}.{_writer_tag()}-{uuid.uuid4().hex[:12]}"
         try:
             ds.to_zarr(str(target), mode="w-", consolidated=False)
         except BaseException:
@@ -430,7 +469,7 @@ class Catalog:
         old = path.resolve() if path.is_symlink() else None
         if path.exists() and not path.is_symlink():
             # a plain store from outside the catalog: move it aside, keep it recoverable
-            shutil.move(str(path), str(versions / f"{path.name}.{uuid.uuid4().hex[:12]}"))
+            shutil.move(str(path), str(versions / f"{path.name}.aside-{uuid.uuid4().hex[:12]}"))
         link_tmp = path.parent / f".{path.name}.link-{uuid.uuid4().hex[:12]}"
         os.symlink(os.path.relpath(target, path.parent), link_tmp)
         os.replace(link_tmp, path)  # atomic swap: readers see the old or the new store

@@ -279,3 +279,32 @@ def test_sigkill_during_write_keeps_previous_version(catalog, tmp_path):
         if not p.name.startswith(".")
     ]
     assert visible == ["test.zarr"]
+    # the killed writer's partial store is collected by the next write, the live version stays
+    leftovers = sorted(p.name for p in versions.iterdir())
+    assert len(leftovers) == 2 and any(f"-{proc.pid}-" in name for name in leftovers)
+    catalog.write("gpme/stefan/test", _stefan())
+    remaining = list(versions.iterdir())
+    assert len(remaining) == 1 and remaining[0] == Path(catalog.path("gpme/stefan/test")).resolve()
+    assert f"-{proc.pid}-" not in remaining[0].name
+
+
+def test_orphan_collection_spares_live_writers_and_other_hosts(tmp_path):
+    from sciml.catalog import _collect_orphans, _writer_tag
+
+    versions = tmp_path / ".versions"
+    versions.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = _writer_tag().rsplit("-", 1)[0]
+    names = {
+        "dead": f"a.zarr.{host}-{dead.pid}-0123456789ab",
+        "alive": f"a.zarr.{host}-{os.getpid()}-0123456789ab",
+        "other_host": f"a.zarr.elsewhere-{dead.pid}-0123456789ab",
+        "aside": "a.zarr.aside-0123456789ab",
+        "other_dataset": f"b.zarr.{host}-{dead.pid}-0123456789ab",
+    }
+    for name in names.values():
+        (versions / name).mkdir()
+    removed = _collect_orphans(versions, "a.zarr")
+    assert [p.name for p in removed] == [names["dead"]]
+    assert sorted(p.name for p in versions.iterdir()) == sorted(v for k, v in names.items() if k != "dead")
