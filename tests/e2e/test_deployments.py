@@ -1,8 +1,9 @@
 """End to end against a real Prefect server: serve deployments, `prefect deployment run`, read zarr.
 
 The test starts `prefect server start` (SQLite in a temp PREFECT_HOME, 127.0.0.1, a free port),
-serves the gpme-data deployments from a subprocess, triggers a run with the Prefect CLI, waits for
-`Completed`, then opens the result through the catalog and checks its values.
+serves the gpme-data and lightsb deployments from a subprocess, triggers runs with the Prefect CLI
+(`gpme-data/default`, then the scheduled-retraining deployment `lightsb/retrain`), waits for
+`Completed`, then opens the results through the catalog and the model registry and checks them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from flows.lightsb import LightSBConfig
 from flows.server import _stop, local_prefect_server, server_env
 from sciml.catalog import Catalog
 from sciml.gpme import stefan_alpha
@@ -35,6 +37,17 @@ def _wait_for_deployment(name: str, env: dict, timeout: float = 120) -> None:
     raise TimeoutError(f"deployment {name} never appeared")
 
 
+def _run_deployment(name: str, params: dict, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [PREFECT, "deployment", "run", name, "--params", json.dumps(params), "--watch",
+         "--watch-timeout", "300"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=360,
+    )
+
+
 @pytest.mark.e2e
 @pytest.mark.xdist_group("e2e")
 def test_deployment_run_through_real_server(tmp_path):
@@ -43,7 +56,7 @@ def test_deployment_run_through_real_server(tmp_path):
         env = server_env(home, api) | {"SCIML_DATA_DIR": str(data), "PREFECT_LOGGING_LEVEL": "INFO"}
         log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115
         served = subprocess.Popen(
-            [sys.executable, "-m", "flows.deployments", "--only", "gpme-data"],
+            [sys.executable, "-m", "flows.deployments", "--only", "gpme-data", "lightsb"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -51,30 +64,19 @@ def test_deployment_run_through_real_server(tmp_path):
         )
         try:
             _wait_for_deployment("gpme-data/default", env)
-            params = {"config": {"n_train_functions": 3, "n_t": 11, "n_x": 41}}
-            run = subprocess.run(
-                [
-                    PREFECT,
-                    "deployment",
-                    "run",
-                    "gpme-data/default",
-                    "--params",
-                    json.dumps(params),
-                    "--watch",
-                    "--watch-timeout",
-                    "300",
-                ],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=360,
+            run = _run_deployment(
+                "gpme-data/default", {"config": {"n_train_functions": 3, "n_t": 11, "n_x": 41}}, env
             )
+            _wait_for_deployment("lightsb/retrain", env)
+            tiny = LightSBConfig.for_profile("tiny", dims=(2,), epsilons=(1.0,))
+            retrain = _run_deployment("lightsb/retrain", {"config": tiny.model_dump(mode="json")}, env)
         finally:
             _stop(served)
             log.close()
-    output = run.stdout + run.stderr
-    assert run.returncode == 0, output + (tmp_path / "serve.log").read_text()[-3000:]
-    assert "Completed" in output
+    for done in (run, retrain):
+        output = done.stdout + done.stderr
+        assert done.returncode == 0, output + (tmp_path / "serve.log").read_text()[-3000:]
+        assert "Completed" in output
     cat = Catalog.load(data_dir=data)
     ds = cat.open("gpme/stefan/test")
     assert dict(ds.sizes) == {"function": 2, "t": 11, "x": 41}
@@ -84,3 +86,8 @@ def test_deployment_run_through_real_server(tmp_path):
     front = float(stefan_alpha(0.6)[0] * np.sqrt(float(u.t)))
     assert float(u.sel(x=front - 0.05, method="nearest")) > 0.5
     assert float(u.sel(x=front + 0.05, method="nearest")) == 0.0
+    # the retraining deployment trained a challenger and, with no champion yet, promoted it
+    assert cat.champion("lightsb/retrain") == "v1"
+    info = cat.model_info("lightsb/retrain")
+    assert info["config"]["retrain_dim"] == 2
+    assert np.isfinite(info["metrics"]["cbw2_uvp"]) and info["metrics"]["cbw2_uvp"] >= 0
