@@ -2,7 +2,11 @@ r"""Bayesian neural network forecaster in Pyro (mean-field or low-rank variation
 
 A heteroscedastic MLP whose weights carry priors :math:`w \sim N(0, s^2/\mathrm{fan\_in})`,
 :math:`b \sim N(0, s_b^2)` (``PyroModule`` layers with ``PyroSample``) and likelihood
-:math:`y_{ih} \sim N(\mu_h(x_i; w), \sigma^2_h(x_i; w))`. The guide is ``AutoNormal`` (mean field)
+:math:`y_{ih} \sim N(\mu_h(x_i; w), \sigma^2_h(x_i; w))`, the variance from the bounded head of
+:func:`~.model.bounded_variance` whose floor/ceiling are point estimates (plain ``nn.Parameter`` s of
+the ``PyroModule``, learned by the same SVI) with the penalty
+:math:`-\lambda N\sum(\ell_{max} - \ell_{min})` as a ``pyro.factor`` (:math:`\lambda` per datum,
+as in the ensemble's mean loss). The guide is ``AutoNormal`` (mean field)
 or ``AutoLowRankMultivariateNormal``; the ELBO is maximised by SVI on minibatches, the
 log-likelihood scaled by :math:`N/B` through ``pyro.plate(..., subsample=idx)`` (Hoffman et al.,
 "Stochastic Variational Inference", JMLR 14, 2013). Posterior predictive samples come from
@@ -32,7 +36,13 @@ from torch import nn
 
 from sciml.errors import DivergenceError, unknown_name
 from sciml.progress import Progress
-from sciml.thermoacoustic.model import MIN_VAR, Forecast, combine_members
+from sciml.thermoacoustic.model import (
+    BOUND_PENALTY,
+    LOGVAR_BOUNDS_INIT,
+    Forecast,
+    bounded_variance,
+    combine_members,
+)
 
 __all__ = ["BayesianMLP", "BNNForecaster", "fit_bnn"]
 
@@ -56,12 +66,17 @@ class BayesianMLP(PyroModule):
             lin.bias = PyroSample(dist.Normal(0.0, bias_scale).expand([b]).to_event(1))
             layers.append(lin)
         self.layers = PyroModule[nn.ModuleList](layers)
+        lo, hi = LOGVAR_BOUNDS_INIT
+        self.min_logvar = nn.Parameter(torch.full((n_out,), lo))
+        self.max_logvar = nn.Parameter(torch.full((n_out,), hi))
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None,
                 subsample: torch.Tensor | None = None):
         n = x.shape[0]
         # draw the weights outside the data plate (they are shared by all data points)
         params = [(layer.weight, layer.bias) for layer in self.layers]
+        lo, hi = self.min_logvar, self.max_logvar
+        pyro.factor("logvar_bounds", -BOUND_PENALTY * n * (hi - lo).sum())
         with pyro.plate("data", n, subsample=subsample) as idx:
             h = x[idx] if subsample is not None else x
             for i, (w, b) in enumerate(params):
@@ -69,7 +84,7 @@ class BayesianMLP(PyroModule):
                 if i < len(params) - 1:
                     h = nn.functional.silu(h)
             mean = h[..., : self.n_out]
-            var = nn.functional.softplus(h[..., self.n_out :]) + MIN_VAR
+            var = bounded_variance(h[..., self.n_out :], lo, hi)
             pyro.deterministic("mu", mean, event_dim=1)
             pyro.deterministic("var", var, event_dim=1)
             obs = None if y is None else (y[idx] if subsample is not None else y)
@@ -102,7 +117,9 @@ class BNNForecaster:
         return combine_members(np.concatenate(mus, axis=1), np.concatenate(vs, axis=1))
 
     def state_dict(self) -> dict[str, torch.Tensor]:
-        return {k: v.detach().clone() for k, v in self.guide.state_dict().items()}
+        sd = {k: v.detach().clone() for k, v in self.guide.state_dict().items()}
+        sd |= {f"model.{k}": v.detach().clone() for k, v in self.model.state_dict().items()}
+        return sd
 
 
 def fit_bnn(

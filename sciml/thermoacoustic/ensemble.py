@@ -9,7 +9,9 @@ AISTATS 2020, PMLR 108:234-244, Sec. 3 (Algorithm 1). Each member :math:`m` draw
     L_m(\theta) = \frac1N\sum_{i=1}^N \mathrm{NLL}(y_i \mid \mu_\theta(x_i), \sigma^2_\theta(x_i))
                 + \frac1N \big\|\Sigma_{prior}^{-1/2}(\theta - \theta_{anc,m})\big\|^2 / 2,
 
-i.e. the MAP under a prior re-centred at the anchor. For a linear-Gaussian model the minimisers are
+i.e. the MAP under a prior re-centred at the anchor. The log-variance bounds of the heteroscedastic
+head (:func:`~.model.bounded_variance`) are point estimates shared by no prior; their penalty is
+added to the loss. For a linear-Gaussian model the minimisers are
 exact posterior samples; for networks they approximate them, and members disagree where data are
 absent, which is the epistemic part of the predictive variance (:func:`~.model.combine_members`).
 This is the method of the paper (Sengupta et al. 2021, Sec. 3.2).
@@ -25,7 +27,7 @@ import torch.nn.functional as F
 
 from sciml.errors import DivergenceError
 from sciml.progress import Progress
-from sciml.thermoacoustic.model import EnsembleMLP, Forecast, combine_members
+from sciml.thermoacoustic.model import BOUND_PENALTY, EnsembleMLP, Forecast, combine_members
 
 __all__ = ["fit_anchored_ensemble", "fit_ensemble_net", "predict_members"]
 
@@ -82,7 +84,7 @@ def fit_ensemble_net(
             a = torch.randn(p.shape, generator=gen) * s
             p.copy_(a)
             anchors.append(a)
-    opt = torch.optim.Adam(params, lr=lr)
+    opt = torch.optim.Adam(params + [net.min_logvar, net.max_logvar], lr=lr)
     steps_per_epoch = max(1, n // batch_size)
     total = epochs * steps_per_epoch
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total, eta_min=lr * 0.05)
@@ -100,7 +102,7 @@ def fit_ensemble_net(
                 ) / (2.0 * n)
             else:
                 reg = weight_decay * sum((p**2).sum() for p in net.weights)
-            loss = nll + reg
+            loss = nll + reg + BOUND_PENALTY * net.bound_penalty().sum()
             if not torch.isfinite(loss):
                 raise DivergenceError(f"{desc}: non-finite loss at step {step}; lower lr")
             opt.zero_grad()

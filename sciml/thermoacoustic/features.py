@@ -3,9 +3,19 @@ r"""Frame features and forecasting windows (Sengupta et al., arXiv 2107.06396, S
 Fast channels are reduced per frame of :math:`N = f_s/f_{frame}` samples by a short-time DFT:
 the log band amplitude in the 1T band, :math:`\log(a + a_0)` with
 :math:`a = \frac2N(\sum_{b\in B}|X_b|^2)^{1/2}`, and the log RMS outside the band; for OH* also the
-frame mean. Slow channels and the controls enter as is (one value per frame). A sample at frame
+frame mean. The dynamic pressure also gives ``p_dyn_tail``, the log band amplitude of the frame's
+*last mode period* only (:math:`n = f_s/f_0` samples): the frame amplitude :math:`a_k` averages
+over 10 ms, while the state at the forecast origin (what the simulator's oracle knows exactly) is
+best seen in the most recent period: over a frame of :math:`T` = 10 ms the end-point amplitude
+differs from the frame mean by :math:`\sqrt{\Gamma T/(6\omega_0^2)} \approx 0.09` bar (std,
+amplitude diffusion of the simulator's Ito equation).
+Slow channels and the controls enter as is (one value per frame). A sample at frame
 :math:`k` holds the last :math:`W` frames of every channel, the control commands of the next
 :math:`H_{max}` frames (every ``future_stride``-th), and targets :math:`a_{k+h}` for each horizon.
+
+A dead or stuck fast sensor (zeroed, or holding one value) has no acoustic content: its band
+features sit at :math:`\log a_0`, below every training frame. :meth:`Standardizer.out_of_range`
+flags such windows against the training range of each channel, as a plant monitor would.
 """
 
 from __future__ import annotations
@@ -32,18 +42,22 @@ __all__ = [
     "Windows",
     "Standardizer",
     "channel_indices",
+    "measured_amplitude",
+    "nowcast",
+    "tail_amplitude",
 ]
 
 FEATURE_CHANNELS = (
     "p_dyn_band",
     "p_dyn_broad",
+    "p_dyn_tail",
     "oh_band",
     "oh_mean",
     *SLOW_CHANNELS,
     *CONTROL_CHANNELS,
 )
 SENSOR_GROUPS = {
-    "p_dyn": ("p_dyn_band", "p_dyn_broad"),
+    "p_dyn": ("p_dyn_band", "p_dyn_broad", "p_dyn_tail"),
     "oh_star": ("oh_band", "oh_mean"),
     "slow": SLOW_CHANNELS,
     "controls": CONTROL_CHANNELS,
@@ -65,6 +79,56 @@ def channel_indices(sensor_set: str) -> np.ndarray:
         raise unknown_name("sensor set", sensor_set, list(SENSOR_SETS))
     names = [c for g in SENSOR_SETS[sensor_set] for c in SENSOR_GROUPS[g]]
     return np.array([FEATURE_CHANNELS.index(c) for c in FEATURE_CHANNELS if c in names])
+
+
+def tail_amplitude(x: np.ndarray, params: CombustorParams) -> np.ndarray:
+    r"""Band amplitude of the last mode period of every frame.
+
+    With :math:`n = \mathrm{round}(f_s/f_0)` samples (one period of the mode), the DFT of the last
+    :math:`n` samples of each frame has a bin at :math:`f_s/n \approx f_0`;
+    :math:`a^{tail} = \frac2n(\sum_{b \in B}|X_b|^2)^{1/2}` over the bins in ``params.band``.
+    For :math:`A\cos(\omega_0 t + \varphi)` sampled with an integer :math:`f_s/f_0`,
+    :math:`a^{tail} = A`.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., n_frames * N)
+
+    Returns
+    -------
+    ndarray, shape (..., n_frames)
+
+    Raises
+    ------
+    DataError
+        if no bin of the short DFT lies in the band (band too narrow for one period).
+    """
+    n_frame = params.samples_per_frame
+    n = int(round(params.fs / params.f0))
+    n = min(max(n, 2), n_frame)
+    f = np.fft.rfftfreq(n, 1.0 / params.fs)
+    bins = np.flatnonzero((f >= params.band[0]) & (f <= params.band[1]))
+    if bins.size == 0:
+        raise DataError(
+            f"no bin of a {n}-sample DFT (resolution {params.fs / n:g} Hz) lies in the mode band "
+            f"{params.band}; widen band_lo/band_hi around f0={params.f0:g} Hz"
+        )
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[-1] % n_frame:
+        raise DataError(f"fast signal length {x.shape[-1]} is not a multiple of the frame length {n_frame}")
+    fr = x.reshape(*x.shape[:-1], -1, n_frame)[..., n_frame - n :]
+    spec = np.abs(np.fft.rfft(fr, axis=-1)) ** 2
+    return (2.0 / n) * np.sqrt(spec[..., bins].sum(-1))
+
+
+def measured_amplitude(feats: np.ndarray) -> np.ndarray:
+    """Frame band amplitude [bar] as the dynamic-pressure sensor reports it (from ``p_dyn_band``).
+
+    Equals the target series ``amplitude`` while the sensor works (up to float32 rounding); after a
+    failure it is what the failed sensor reads (0 for a dead or stuck sensor).
+    """
+    band = feats[..., FEATURE_CHANNELS.index("p_dyn_band")].astype(np.float64)
+    return np.maximum(np.exp(band) - AMP_FLOOR, 0.0)
 
 
 def frame_features(
@@ -98,8 +162,10 @@ def frame_features(
         return band, rest, mean
 
     pb, pr, _ = band_and_rest(p_dyn)
+    pt = tail_amplitude(p_dyn, params)
     ob, _, om = band_and_rest(oh_star)
-    feats = [np.log(pb + AMP_FLOOR), np.log(pr + AMP_FLOOR), np.log(ob + AMP_FLOOR), om]
+    feats = [np.log(pb + AMP_FLOOR), np.log(pr + AMP_FLOOR), np.log(pt + AMP_FLOOR),
+             np.log(ob + AMP_FLOOR), om]
     feats += [np.asarray(slow[k], dtype=np.float64) for k in SLOW_CHANNELS]
     feats += [np.asarray(controls[k], dtype=np.float64) for k in CONTROL_CHANNELS]
     shapes = {f.shape for f in feats}
@@ -181,13 +247,31 @@ def make_windows(
     )
 
 
+def nowcast(w: Windows) -> np.ndarray:
+    """Amplitude [bar] at each window's forecast origin as the sensor reports it, shape (n,).
+
+    The band amplitude of the last mode period of the current frame (:func:`tail_amplitude`), read
+    back from the window's ``p_dyn_tail`` input; 0 once the dynamic-pressure sensor is dead or
+    stuck.
+    """
+    t = w.x_hist[:, FEATURE_CHANNELS.index("p_dyn_tail"), -1].astype(np.float64)
+    return np.maximum(np.exp(t) - AMP_FLOOR, 0.0)
+
+
 @dataclass
 class Standardizer:
-    r"""Per-channel affine scaling of the inputs, and of the target *change* per horizon.
+    r"""Per-channel affine scaling of the inputs, and of the target (change) per horizon.
 
-    The networks model :math:`z_h = (a_{k+h} - a_k - m_h)/s_h` (a residual on persistence, with
-    :math:`m_h, s_h` the training mean/std of the :math:`h`-step change), so short horizons start
-    from persistence instead of re-learning the current amplitude from log features.
+    With ``residual`` (the default, for sensor sets that include the dynamic pressure) the networks
+    model :math:`z_h = (a_{k+h} - \hat a_k - m_h)/s_h`, a residual on the *nowcast*
+    :math:`\hat a_k` (:meth:`nowcast`: the band amplitude of the last mode period, read back from
+    the ``p_dyn_tail`` input), with :math:`m_h, s_h` the training mean/std of that change. Short
+    horizons then start from the amplitude at the forecast origin instead of re-learning it from
+    log features (a network on :math:`\log a` fits the linear-in-:math:`a` short-horizon map
+    poorly), and the base is whatever the sensor reports, so a failed sensor fails the base too.
+    A sensor set without the dynamic pressure does not observe the amplitude, so it models
+    :math:`z_h = (a_{k+h} - m_h)/s_h` (``residual=False``). ``hist_min``/``hist_max`` hold each
+    channel's training range (:meth:`out_of_range`).
     """
 
     hist_mean: np.ndarray
@@ -196,15 +280,22 @@ class Standardizer:
     fut_std: np.ndarray
     y_mean: np.ndarray
     y_std: np.ndarray
+    hist_min: np.ndarray
+    hist_max: np.ndarray
+    residual: bool = True
 
     @classmethod
-    def fit(cls, w: Windows) -> Standardizer:
+    def fit(cls, w: Windows, residual: bool = True) -> Standardizer:
         hm = w.x_hist.mean(axis=(0, 2))
         hs = w.x_hist.std(axis=(0, 2)) + 1e-6
         fm = w.x_fut.mean(axis=(0, 2))
         fs = w.x_fut.std(axis=(0, 2)) + 1e-6
-        d = w.y.astype(np.float64) - w.y_now[:, None]
-        return cls(hm, hs, fm, fs, d.mean(axis=0), d.std(axis=0) + 1e-6)
+        d = w.y.astype(np.float64) - (nowcast(w)[:, None] if residual else 0.0)
+        return cls(hm, hs, fm, fs, d.mean(axis=0), d.std(axis=0) + 1e-6,
+                   w.x_hist.min(axis=(0, 2)), w.x_hist.max(axis=(0, 2)), bool(residual))
+
+    def _base(self, w: Windows) -> np.ndarray:
+        return nowcast(w) if self.residual else np.zeros(len(w))
 
     def inputs(self, w: Windows, channels: np.ndarray | None = None) -> np.ndarray:
         """Flattened standardised inputs, shape (n, C' * W + 2 * F), float32."""
@@ -218,23 +309,44 @@ class Standardizer:
 
     def target(self, w: Windows) -> np.ndarray:
         """Standardised targets (n, H) of windows ``w``."""
-        d = w.y.astype(np.float64) - w.y_now[:, None]
+        d = w.y.astype(np.float64) - self._base(w)[:, None]
         return ((d - self.y_mean) / self.y_std).astype(np.float32)
 
-    def forecast(self, fc, y_now: np.ndarray):
-        """Map a standardised :class:`~.model.Forecast` back to amplitudes in bar."""
+    def forecast(self, fc, w: Windows):
+        """Map a standardised :class:`~.model.Forecast` of windows ``w`` back to amplitudes in bar."""
         out = fc.scaled(self.y_mean, self.y_std)
-        out.mean = out.mean + np.asarray(y_now, dtype=np.float64)[:, None]
+        out.mean = out.mean + self._base(w)[:, None]
         return out
+
+    def out_of_range(self, w: Windows, margin: float = 0.0) -> np.ndarray:
+        """Which channels of each window leave their training range.
+
+        Parameters
+        ----------
+        w : Windows
+        margin : widen the range by ``margin`` training stds on both sides
+
+        Returns
+        -------
+        ndarray of bool, shape (n, C): some frame of channel ``c`` lies outside
+        ``[hist_min - margin * hist_std, hist_max + margin * hist_std]``.
+        """
+        lo = (self.hist_min - margin * self.hist_std)[None, :, None]
+        hi = (self.hist_max + margin * self.hist_std)[None, :, None]
+        return ((w.x_hist < lo) | (w.x_hist > hi)).any(axis=2)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {
             "hist_mean": self.hist_mean, "hist_std": self.hist_std,
             "fut_mean": self.fut_mean, "fut_std": self.fut_std,
             "y_mean": self.y_mean, "y_std": self.y_std,
+            "hist_min": self.hist_min, "hist_max": self.hist_max,
+            "residual": np.asarray([float(self.residual)]),
         }
 
     @classmethod
     def from_arrays(cls, d: dict) -> Standardizer:
-        return cls(*(np.asarray(d[k], dtype=np.float64) for k in
-                     ("hist_mean", "hist_std", "fut_mean", "fut_std", "y_mean", "y_std")))
+        arrs = (np.asarray(d[k], dtype=np.float64) for k in
+                ("hist_mean", "hist_std", "fut_mean", "fut_std", "y_mean", "y_std", "hist_min",
+                 "hist_max"))
+        return cls(*arrs, residual=bool(np.asarray(d["residual"]).ravel()[0]))

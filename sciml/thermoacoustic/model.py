@@ -13,6 +13,22 @@ Kendall & Gal 2017):
 
 where :math:`m` runs over ensemble members or posterior weight samples; :math:`\sigma^2_{tot}` is
 exactly the variance of the equally weighted mixture :math:`\frac1M\sum_m N(\mu_m, \sigma_m^2)`.
+
+Bounded variance head (Chua et al., "Deep Reinforcement Learning in a Handful of Trials using
+Probabilistic Dynamics Models", NeurIPS 2018, Appendix A.1): the network's raw output :math:`r` is a
+log-variance softly clamped between a learned floor :math:`\ell_{min}` and ceiling :math:`\ell_{max}`,
+
+.. math::
+
+    \ell = \ell_{max} - \mathrm{softplus}(\ell_{max} - r),\qquad
+    \log\sigma^2 = \ell_{min} + \mathrm{softplus}(\ell - \ell_{min}),
+
+with a penalty :math:`\lambda\sum(\ell_{max} - \ell_{min})` in the loss, which pulls the bounds in
+to the range of variances the training data need. A heteroscedastic head is a function fitted on
+the training inputs only; off the data (a failed sensor) an unbounded head extrapolates to
+arbitrary variances, which would report *aleatoric* (noise) uncertainty where the honest answer is
+*epistemic* (no data). The clamp keeps each member's noise estimate inside the range it learned;
+disagreement between members is left unbounded.
 """
 
 from __future__ import annotations
@@ -27,9 +43,41 @@ from torch import nn
 from sciml.errors import DataError
 from sciml.uq import mixture_moments
 
-__all__ = ["Forecast", "combine_members", "EnsembleMLP", "MIN_VAR"]
+__all__ = ["Forecast", "combine_members", "EnsembleMLP", "MIN_VAR", "bounded_variance",
+           "variance_ceiling",
+           "LOGVAR_BOUNDS_INIT", "BOUND_PENALTY"]
 
-MIN_VAR = 1e-4  # variance floor in standardised target units
+MIN_VAR = 1e-4  # hard variance floor in standardised target units
+# initial (floor, ceiling) of the log-variance; targets are standardised to unit variance, so the
+# ceiling starts at twice the marginal variance and the floor well below any conditional variance
+LOGVAR_BOUNDS_INIT = (-8.0, float(np.log(2.0)))
+BOUND_PENALTY = 0.01  # lambda of the bound penalty (per output, per unit of mean NLL)
+
+
+def bounded_variance(raw: torch.Tensor, min_logvar: torch.Tensor,
+                     max_logvar: torch.Tensor) -> torch.Tensor:
+    """Variance from a raw log-variance softly clamped to ``[min_logvar, max_logvar]``.
+
+    Parameters
+    ----------
+    raw : tensor (..., H)
+    min_logvar, max_logvar : tensors broadcastable to ``raw``
+
+    Returns
+    -------
+    tensor (..., H): ``exp(l) + MIN_VAR`` with ``l`` the soft clamp of the module docstring;
+    always in ``(exp(min_logvar), exp(ceiling) + MIN_VAR)`` with
+    ``ceiling = min_logvar + softplus(max_logvar - min_logvar)`` (:func:`variance_ceiling`), which
+    exceeds ``max_logvar`` by ``log1p(exp(min_logvar - max_logvar))`` only.
+    """
+    lv = max_logvar - nn.functional.softplus(max_logvar - raw)
+    lv = min_logvar + nn.functional.softplus(lv - min_logvar)
+    return torch.exp(lv) + MIN_VAR
+
+
+def variance_ceiling(min_logvar: torch.Tensor, max_logvar: torch.Tensor) -> torch.Tensor:
+    """Supremum of :func:`bounded_variance` over all raw outputs."""
+    return torch.exp(min_logvar + nn.functional.softplus(max_logvar - min_logvar)) + MIN_VAR
 
 
 @dataclass
@@ -86,9 +134,10 @@ def combine_members(means: np.ndarray, variances: np.ndarray) -> Forecast:
 class EnsembleMLP(nn.Module):
     """M independent heteroscedastic MLPs evaluated in one batched pass.
 
-    ``x`` (n, d) or (M, n, d) -> mean (M, n, H), variance (M, n, H) with
-    ``var = softplus(raw) + MIN_VAR``. SiLU activations keep the map smooth (integrated gradients
-    then converge quickly). Weights: ``weights[i]`` (M, d_i, d_{i+1}), ``biases[i]`` (M, 1, d_{i+1}).
+    ``x`` (n, d) or (M, n, d) -> mean (M, n, H), variance (M, n, H) from the bounded head
+    (:func:`bounded_variance`, per-member learned bounds ``min_logvar``/``max_logvar`` (M, 1, H)).
+    SiLU activations keep the map smooth (integrated gradients then converge quickly). Weights:
+    ``weights[i]`` (M, d_i, d_{i+1}), ``biases[i]`` (M, 1, d_{i+1}).
     """
 
     def __init__(self, n_members: int, n_in: int, hidden: tuple[int, ...], n_out: int) -> None:
@@ -102,6 +151,13 @@ class EnsembleMLP(nn.Module):
         self.biases = nn.ParameterList(
             [nn.Parameter(torch.zeros(n_members, 1, b)) for b in sizes[1:]]
         )
+        lo, hi = LOGVAR_BOUNDS_INIT
+        self.min_logvar = nn.Parameter(torch.full((n_members, 1, n_out), lo))
+        self.max_logvar = nn.Parameter(torch.full((n_members, 1, n_out), hi))
+
+    def bound_penalty(self) -> torch.Tensor:
+        """Per-member sum of ``max_logvar - min_logvar`` (M,), the penalty of the bounded head."""
+        return (self.max_logvar - self.min_logvar).sum(dim=(1, 2))
 
     def prior_std(self, weight_scale: float, bias_scale: float) -> list[torch.Tensor]:
         """Prior std per parameter tensor: ``sqrt(weight_scale / fan_in)`` for weights."""
@@ -120,4 +176,4 @@ class EnsembleMLP(nn.Module):
             if i < n_layers - 1:
                 h = nn.functional.silu(h)
         mean, raw = h[..., : self.n_out], h[..., self.n_out :]
-        return mean, nn.functional.softplus(raw) + MIN_VAR
+        return mean, bounded_variance(raw, self.min_logvar, self.max_logvar)

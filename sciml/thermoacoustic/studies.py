@@ -4,26 +4,33 @@ Sengupta et al. (arXiv 2107.06396, Sec. 4.2-4.4) train on sensor subsets and sho
 forecaster's epistemic uncertainty flags inputs unlike the training data. Here a failing channel
 is simulated on the held-out runs from ``fail_frame`` on, either
 
-* ``zeroed``: the raw signal reads 0 (a dead sensor or amplifier), features recomputed; or
-* ``frozen``: the channel's per-frame features hold their last pre-failure values (a stuck
-  acquisition).
+* ``zeroed``: the raw signal reads 0 (a dead sensor or amplifier), features recomputed;
+* ``frozen``: the raw signal holds its last pre-failure sample (a stuck sensor or a
+  sample-and-hold that stops updating), features recomputed. A frozen fast channel carries no
+  acoustic content, so its band features drop to the floor :math:`\log a_0`, outside the training
+  range, exactly as for a zeroed one; a frozen slow channel holds a plausible value; or
+* ``stale``: not a sensor failure but a stuck *feature pipeline*: the channel's per-frame features
+  repeat their last pre-failure values. Every value stays inside the training range, so nothing
+  flags it; reported as the hard case.
 
-The effect is the ratio of mean epistemic (and aleatoric) std on the post-failure frames between
-the failed and the nominal inputs.
+After a dynamic-pressure failure the forecaster's persistence base :math:`a_k` is what the failed
+sensor reports (:func:`~.features.measured_amplitude`), not the true amplitude. The effect is the
+ratio of mean epistemic (and aleatoric) std on the post-failure frames between the failed and the
+nominal inputs.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sciml.errors import unknown_name
+from sciml.errors import ConfigError, unknown_name
 from sciml.thermoacoustic.features import FEATURE_CHANNELS, SENSOR_GROUPS, frame_features
 from sciml.thermoacoustic.model import Forecast
 from sciml.thermoacoustic.simulator import CombustorParams
 
 __all__ = ["FAILURE_MODES", "failed_features", "failure_effect"]
 
-FAILURE_MODES = ("zeroed", "frozen")
+FAILURE_MODES = ("zeroed", "frozen", "stale")
 
 
 def failed_features(
@@ -41,7 +48,7 @@ def failed_features(
     Parameters
     ----------
     sensor : ``"p_dyn"``, ``"oh_star"`` or a slow channel name (``"p_c"``, ...)
-    mode : ``"zeroed"`` or ``"frozen"``
+    mode : ``"zeroed"``, ``"frozen"`` or ``"stale"`` (see the module docstring)
     fail_frame : first failed frame
 
     Returns
@@ -50,20 +57,23 @@ def failed_features(
     """
     if mode not in FAILURE_MODES:
         raise unknown_name("failure mode", mode, list(FAILURE_MODES))
+    n_frames = np.shape(controls[next(iter(controls))])[-1]
+    if not 1 <= fail_frame < n_frames:
+        raise ConfigError(f"fail_frame={fail_frame} must lie in [1, {n_frames - 1}] (frames of the run)")
     fast = {"p_dyn": p_dyn, "oh_star": oh_star}
     slow_names = list(slow)
     if sensor not in fast and sensor not in slow_names:
         raise unknown_name("sensor", sensor, list(fast) + slow_names)
     n = params.samples_per_frame
-    if mode == "zeroed":
+    if mode in ("zeroed", "frozen"):
         if sensor in fast:
             x = np.array(fast[sensor], copy=True)
-            x[:, fail_frame * n :] = 0.0
+            x[:, fail_frame * n :] = 0.0 if mode == "zeroed" else x[:, fail_frame * n - 1 : fail_frame * n]
             fast[sensor] = x
         else:
             s = dict(slow)
             s[sensor] = np.array(slow[sensor], copy=True)
-            s[sensor][:, fail_frame:] = 0.0
+            s[sensor][:, fail_frame:] = 0.0 if mode == "zeroed" else s[sensor][:, fail_frame - 1 : fail_frame]
             slow = s
         return frame_features(fast["p_dyn"], fast["oh_star"], slow, controls, params)
     feats = frame_features(p_dyn, oh_star, slow, controls, params)

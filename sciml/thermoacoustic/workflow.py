@@ -36,6 +36,7 @@ from sciml.thermoacoustic.features import (
     channel_indices,
     frame_features,
     make_windows,
+    measured_amplitude,
 )
 from sciml.thermoacoustic.metrics import (
     detect_onsets,
@@ -213,7 +214,7 @@ def predict_one(model, prep: Prepared, w: Windows, x: np.ndarray | None = None,
         fc = model.predict(x, n_samples)
     else:
         raise ConfigError(f"cannot predict with {type(model).__name__}")
-    return prep.scaler.forecast(fc, w.y_now)
+    return prep.scaler.forecast(fc, w)
 
 
 def predict_all(models: dict, prep: Prepared, split: str = "test", n_samples: int = 100) -> dict:
@@ -267,24 +268,37 @@ def evaluate(prep: Prepared, forecasts: dict, cfg: ExperimentConfig, oracle: dic
 
 
 def ablation_study(prep: Prepared, cfg: ExperimentConfig, logger=None) -> dict:
-    """Anchored ensembles trained on each sensor set; scores on the test split."""
+    """Anchored ensembles trained on each sensor set; scores on the test split.
+
+    Sets without the dynamic pressure do not see the current amplitude, so they forecast the
+    amplitude itself rather than a residual on persistence (``Standardizer(residual=False)``).
+    """
     out = {}
     w = prep.windows["test"]
+    wt = prep.windows["train"]
     for i, name in enumerate(SENSOR_SETS):
         ch = channel_indices(name)
-        x, y = _xy(prep, "train", ch)
+        scaler = Standardizer.fit(wt, residual="p_dyn" in SENSOR_SETS[name])
+        x, y = scaler.inputs(wt, ch), scaler.target(wt)
         net = fit_anchored_ensemble(x, y, cfg.ablation_members, cfg.hidden, cfg.ablation_epochs,
                                     seed=cfg.seed + 100 + i, logger=logger)
-        fc = prep.scaler.forecast(predict_members(net, prep.scaler.inputs(w, ch)), w.y_now)
+        fc = scaler.forecast(predict_members(net, scaler.inputs(w, ch)), w)
         out[name] = horizon_scores(w.y, fc)
     return out
 
 
 def failure_study(
     ds: xr.Dataset, prep: Prepared, models: dict, cfg: ExperimentConfig,
-    sensors: tuple[str, ...] = ("p_dyn", "oh_star"), modes: tuple[str, ...] = ("zeroed", "frozen"),
+    sensors: tuple[str, ...] = ("p_dyn", "oh_star"),
+    modes: tuple[str, ...] = ("zeroed", "frozen", "stale"),
 ) -> dict:
-    """Forecasts of the Bayesian models with a sensor failing mid-run on the test runs."""
+    """Forecasts of the Bayesian models with a sensor failing mid-run on the test runs.
+
+    The failed windows carry what the failed sensor reports (``y_now`` from
+    :func:`~.features.measured_amplitude`; the networks' base :func:`~.features.nowcast` reads the
+    failed inputs) and the true amplitude as the target; ``out_of_range``
+    is the fraction of post-failure windows with some channel outside its training range.
+    """
     test = np.flatnonzero(prep.split == "test")
     raw = _raw(ds.isel(run=test))
     fail_frame = int(cfg.fail_frac * prep.amplitude.shape[1])
@@ -297,6 +311,8 @@ def failure_study(
             feats[test] = f_t
             w = make_windows(feats, prep.amplitude, cfg.window, cfg.horizons, cfg.future_stride,
                              runs=test)
+            w.y_now = measured_amplitude(feats)[w.run, w.frame].astype(np.float32)
+            flagged = prep.scaler.out_of_range(w).any(axis=1)
             for m in ("anchored_ensemble", "bnn"):
                 if m not in models:
                     continue
@@ -306,6 +322,8 @@ def failure_study(
                 eff["series_nominal"] = nom.epistemic_std[:, -1]
                 eff["series_failed"] = fc.epistemic_std[:, -1]
                 eff["aleatoric_series_failed"] = fc.aleatoric_std[:, -1]
+                eff["out_of_range"] = float(flagged[w.frame >= fail_frame].mean())
+                eff["out_of_range_before"] = float(flagged[w.frame < fail_frame].mean())
                 out[(m, sensor, mode)] = eff
     return {"effects": out, "fail_frame": fail_frame, "run": nominal_w.run,
             "frame": nominal_w.frame}

@@ -16,7 +16,15 @@ from sciml.thermoacoustic import (
     split_runs,
     validate_runs,
 )
-from sciml.thermoacoustic.features import channel_indices
+from sciml.thermoacoustic.features import (
+    AMP_FLOOR,
+    Standardizer,
+    channel_indices,
+    measured_amplitude,
+    nowcast,
+    tail_amplitude,
+)
+from sciml.thermoacoustic.simulator import CombustorParams
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +90,58 @@ def test_sensor_sets():
     assert "p_dyn_band" not in names and "oh_band" in names
     with pytest.raises(UnknownNameError, match="no_p_dyn"):
         channel_indices("no_pdyn")
+
+
+def test_tail_amplitude_is_the_last_period_amplitude():
+    # amplitude ramps linearly inside each frame: the tail sees the end value, the frame its mean
+    p = CombustorParams()
+    n_frame, n_tail = p.samples_per_frame, int(round(p.fs / p.f0))
+    t = np.arange(3 * n_frame) / p.fs
+    env = np.repeat([0.5, 1.0, 2.0], n_frame)
+    x = env * np.cos(p.w0 * t + 0.3)
+    np.testing.assert_allclose(tail_amplitude(x, p), [0.5, 1.0, 2.0], rtol=1e-10)
+    ramp = np.tile(np.linspace(0.0, 1.0, n_frame, endpoint=False), 3) + 1.0
+    tail = tail_amplitude(ramp * np.cos(p.w0 * t), p)
+    np.testing.assert_allclose(tail, np.mean(ramp[n_frame - n_tail : n_frame]), rtol=2e-2)
+    assert np.all(tail > 1.85)
+    with pytest.raises(DataError, match="no bin"):
+        tail_amplitude(x, CombustorParams(band=(1050.0, 1150.0)))
+
+
+def test_nowcast_measured_amplitude_and_residual_targets(runs):
+    f = frame_features(runs.p_dyn, runs.oh_star, runs.slow, runs.controls, runs.params)
+    np.testing.assert_allclose(measured_amplitude(f), runs.amplitude, rtol=1e-4, atol=1e-5)
+    w = make_windows(f, runs.amplitude, window=5, horizons=(1, 5))
+    np.testing.assert_allclose(nowcast(w), tail_amplitude(runs.p_dyn, runs.params)[w.run, w.frame],
+                               rtol=1e-4, atol=1e-5)
+    for residual in (True, False):
+        sc = Standardizer.fit(w, residual=residual)
+        z = sc.target(w)
+        np.testing.assert_allclose(z.mean(0), 0.0, atol=1e-5)
+        np.testing.assert_allclose(z.std(0), 1.0, rtol=1e-4)
+        from sciml.thermoacoustic import Forecast
+
+        back = sc.forecast(Forecast(z.astype(np.float64), np.ones_like(z), np.zeros_like(z)), w)
+        np.testing.assert_allclose(back.mean, w.y, rtol=1e-5, atol=1e-5)
+        rt = Standardizer.from_arrays(sc.to_arrays())
+        assert rt.residual is residual
+        np.testing.assert_allclose(rt.target(w), z, rtol=1e-6, atol=1e-6)
+
+
+def test_dead_fast_sensor_leaves_the_training_range(runs):
+    f = frame_features(runs.p_dyn, runs.oh_star, runs.slow, runs.controls, runs.params)
+    w = make_windows(f, runs.amplitude, window=5, horizons=(1, 5), runs=[0, 1])
+    sc = Standardizer.fit(w)
+    assert not sc.out_of_range(w).any()  # training windows are inside by construction
+    for held in (0.0, 0.37):  # dead (zeroed) or stuck at a value: no acoustic content
+        x = np.array(runs.p_dyn, copy=True)
+        x[:, 50 * runs.params.samples_per_frame :] = held
+        g = frame_features(x, runs.oh_star, runs.slow, runs.controls, runs.params)
+        for c in ("p_dyn_band", "p_dyn_broad", "p_dyn_tail"):
+            np.testing.assert_allclose(g[:, 50:, FEATURE_CHANNELS.index(c)], np.log(AMP_FLOOR),
+                                       rtol=1e-6)
+        wf = make_windows(g, runs.amplitude, window=5, horizons=(1, 5), runs=[2, 3])
+        flag = sc.out_of_range(wf, margin=1.0)
+        after = wf.frame >= 50
+        assert flag[after][:, FEATURE_CHANNELS.index("p_dyn_band")].all()
+        assert nowcast(wf)[after].max() == 0.0

@@ -17,6 +17,11 @@ from sciml.thermoacoustic import (
     integrated_gradients,
     predict_members,
 )
+from sciml.thermoacoustic.model import (
+    MIN_VAR,
+    bounded_variance,
+    variance_ceiling,
+)
 
 
 def _toy(n=512, d=6, seed=0):
@@ -108,3 +113,29 @@ def test_persistence_std_is_rms_change():
     fc = p.predict(np.array([0.3]))
     np.testing.assert_allclose(fc.mean, [[0.3, 0.3]])
     assert np.all(fc.epistemic_var == 0)
+
+
+def test_bounded_variance_head_stays_inside_its_learned_bounds():
+    lo, hi = torch.tensor([-3.0, -1.0]), torch.tensor([0.5, 2.0])
+    raw = torch.tensor([[-1e4, -1e4], [1e4, 1e4], [-1.0, 0.5]], requires_grad=True)
+    var = bounded_variance(raw, lo, hi)
+    ceil = variance_ceiling(lo, hi)
+    assert torch.all(var > torch.exp(lo)) and torch.all(var <= ceil)
+    np.testing.assert_allclose(var[0].detach(), torch.exp(lo) + MIN_VAR, rtol=1e-4)
+    np.testing.assert_allclose(var[1].detach(), ceil.detach(), rtol=1e-6)
+    # the soft ceiling sits log1p(exp(lo - hi)) above max_logvar
+    np.testing.assert_allclose(ceil, np.exp(hi + np.log1p(np.exp(lo - hi))) + MIN_VAR, rtol=1e-6)
+    # well inside the bounds the head is (nearly) exp(raw)
+    np.testing.assert_allclose(var[2].detach(), np.exp([-1.0, 0.5]) + MIN_VAR, rtol=0.2)
+    var.sum().backward()
+    assert torch.all(torch.isfinite(raw.grad))
+    # a trained ensemble far off the data: members disagree, but no member's noise variance leaves
+    # the bounds it learned on the data
+    x, y = _toy()
+    net = fit_anchored_ensemble(x, y, n_members=4, hidden=(32,), epochs=20, seed=0, batch_size=64)
+    with torch.no_grad():
+        _, v = net(torch.full((64, 6), 8.0))
+    assert torch.all(v <= variance_ceiling(net.min_logvar, net.max_logvar) * (1 + 1e-6))
+    far = predict_members(net, 8.0 * np.ones((64, 6), np.float32))
+    near = predict_members(net, x[:64])
+    assert far.epistemic_var.mean() > 5 * near.epistemic_var.mean()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sciml.errors import UnknownNameError
+from sciml.errors import ConfigError, UnknownNameError
 from sciml.thermoacoustic import (
     FEATURE_CHANNELS,
     ExperimentConfig,
@@ -34,13 +34,18 @@ def small():
 
 def test_dynamic_pressure_failure_raises_epistemic_std(small):
     cfg, ds, prep, models = small
-    res = failure_study(ds, prep, models, cfg, sensors=("p_dyn",), modes=("zeroed", "frozen"))
+    res = failure_study(ds, prep, models, cfg, sensors=("p_dyn",))
     for m in ("anchored_ensemble", "bnn"):
-        eff = res["effects"][(m, "p_dyn", "zeroed")]
-        assert eff["epistemic_ratio"] > 3.0, (m, eff["epistemic_ratio"])
-        assert eff["epistemic_after_before"] > 3.0
-    frozen = res["effects"][("anchored_ensemble", "p_dyn", "frozen")]
-    assert np.isfinite(frozen["epistemic_ratio"]) and frozen["epistemic_ratio"] > 0
+        for mode in ("zeroed", "frozen"):
+            eff = res["effects"][(m, "p_dyn", mode)]
+            assert eff["epistemic_ratio"] > 3.0, (m, mode, eff["epistemic_ratio"])
+            assert eff["epistemic_after_before"] > 3.0
+            assert eff["out_of_range"] == 1.0  # every post-failure window is flagged
+        # a dead or stuck fast sensor gives the same features: the same forecast
+        assert res["effects"][(m, "p_dyn", "frozen")]["epistemic_ratio"] == pytest.approx(
+            res["effects"][(m, "p_dyn", "zeroed")]["epistemic_ratio"], rel=1e-6)
+    stale = res["effects"][("anchored_ensemble", "p_dyn", "stale")]
+    assert np.isfinite(stale["epistemic_ratio"]) and stale["epistemic_ratio"] > 0
 
 
 def test_failed_features(small):
@@ -48,9 +53,15 @@ def test_failed_features(small):
     runs = runs_from_dataset(ds)
     args = (runs.p_dyn, runs.oh_star, runs.slow, runs.controls, runs.params)
     band = FEATURE_CHANNELS.index("p_dyn_band")
+    stl = failed_features(*args, "p_dyn", "stale", 150)
+    assert np.all(stl[:, 150:, band] == stl[:, 149:150, band])
+    np.testing.assert_array_equal(stl[:, :150], prep.feats[:, :150])
     frz = failed_features(*args, "p_dyn", "frozen", 150)
-    assert np.all(frz[:, 150:, band] == frz[:, 149:150, band])
     np.testing.assert_array_equal(frz[:, :150], prep.feats[:, :150])
+    np.testing.assert_array_equal(frz, failed_features(*args, "p_dyn", "zeroed", 150))
+    slow = failed_features(*args, "T_inj_f", "frozen", 150)[:, :, FEATURE_CHANNELS.index("T_inj_f")]
+    held = np.repeat(runs.slow["T_inj_f"][:, 149:150], 250, 1).astype(np.float32)
+    np.testing.assert_array_equal(slow[:, 150:], held)
     zer = failed_features(*args, "p_c", "zeroed", 150)
     assert np.all(zer[:, 150:, FEATURE_CHANNELS.index("p_c")] == 0)
     assert np.all(zer[:, 150:, band] == prep.feats[:, 150:, band])
@@ -58,6 +69,8 @@ def test_failed_features(small):
         failed_features(*args, "p_dyn", "melted", 150)
     with pytest.raises(UnknownNameError):
         failed_features(*args, "microphone", "zeroed", 150)
+    with pytest.raises(ConfigError, match="fail_frame"):
+        failed_features(*args, "p_dyn", "zeroed", 0)
 
 
 def test_onsets_and_warning_scores():
