@@ -71,7 +71,7 @@ class CSIBConfig(FlowConfig):
     dec_hidden: tuple[int, ...] = (128,)
     noise_std: float = Field(0.1, gt=0)
     sigma_x: float = Field(0.25, gt=0)
-    sigma_y: float = Field(1.0, gt=0)
+    sigma_y: float = Field(2.0, gt=0)
     epsilons: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2)
     pgd_steps: int = Field(10, ge=1)
     retrain_beta: float = Field(0.1, ge=0)

@@ -78,7 +78,7 @@ class TrainConfig:
     patience: int = 10
     max_seconds: float | None = None
     sigma_x: KernelWidth = 0.25
-    sigma_y: KernelWidth = 1.0
+    sigma_y: KernelWidth = 2.0
     sigma_t: KernelWidth = "median"
     sigma_x_mi: KernelWidth = "median"
     nib_power: float = 1.0

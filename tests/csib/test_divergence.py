@@ -139,6 +139,24 @@ def test_prediction_term_is_a_divergence_not_squared_error():
     assert abs(float(a) - float(b)) > 0.05
 
 
+@pytest.mark.parametrize("sigma_y", [1.0, 2.0])
+def test_prediction_term_with_isolated_inputs_has_closed_form_and_gradient(sigma_y):
+    # inputs 10 apart with a 0.25 window: K is the identity to exp(-800), so the self terms are
+    # log N and the term is -2 log mean_j exp(-e_j^2 / (2 sigma_y^2)), e_j = y_j - y_hat_j
+    n = 50
+    x = 10.0 * torch.arange(n, dtype=torch.float64)[:, None]
+    y = torch.randn(n, 1, generator=_gen(21), dtype=torch.float64)
+    yh = (y + 2.0 * torch.randn(n, 1, generator=_gen(22), dtype=torch.float64)).requires_grad_(True)
+    val = conditional_cs_divergence(x, y, yh, 0.25, sigma_y)
+    e = (y - yh).detach()[:, 0]
+    w = torch.exp(-(e**2) / (2 * sigma_y**2))
+    assert float(val.detach()) == pytest.approx(float(-2.0 * torch.log(w.mean())), rel=1e-12)
+    val.backward()
+    # d/dy_hat_j = -2 w_j e_j / (sigma_y^2 sum_k w_k): an error e is weighted by exp(-e^2/2s^2)
+    expected = -2.0 * w * e / (sigma_y**2 * w.sum())
+    torch.testing.assert_close(yh.grad[:, 0], expected, rtol=1e-10, atol=1e-14)
+
+
 def test_prediction_term_has_gradients_for_predictions():
     x = torch.randn(64, 3, generator=_gen(9))
     y = torch.randn(64, 1, generator=_gen(10))
