@@ -98,6 +98,9 @@ class ProbConservConfig(FlowConfig):
     sigma_g: float = Field(0.0, ge=0)
     n_shock_draws: int = Field(500, ge=1)
     shock_level: float = 0.0
+    # paper's non-negativity post-processing (PME, Stefan), every model alike; chosen on
+    # validation parameters (see docs/probconserv.md)
+    nonneg: bool = True
     n_store_functions: int | None = Field(None, ge=1)
     reuse_champion: bool = True
     # torch intra-op threads during the run (restored after): problems already train in parallel
@@ -255,7 +258,8 @@ def evaluate_problem_task(
         results.append(
             evaluate_param(test, anp, softc, n_latent_samples=config.n_latent_samples,
                            sigma_g=config.sigma_g, n_shock_draws=config.n_shock_draws,
-                           shock_level=config.shock_level, seed=sub)  # fmt: skip
+                           shock_level=config.shock_level, nonneg=config.nonneg,
+                           seed=sub)  # fmt: skip
         )
         run_logger().info(
             f"{problem} {get_problem(problem).param_name}={value:g}: grid from "

@@ -14,7 +14,13 @@ from sciml.probconserv.data import (
     sample_points,
 )
 from sciml.probconserv.dataset import to_dataset
-from sciml.probconserv.evaluate import MODELS, ParamResult, evaluate_param, evaluate_problem
+from sciml.probconserv.evaluate import (
+    MODELS,
+    NONNEGATIVE_PROBLEMS,
+    ParamResult,
+    evaluate_param,
+    evaluate_problem,
+)
 from sciml.probconserv.hardc import hardc_projection
 from sciml.probconserv.metrics import (
     conservation_error,
@@ -31,6 +37,7 @@ from sciml.probconserv.model import (
     predict_anp,
     train_anp,
 )
+from sciml.probconserv.postprocess import nonneg_projection
 from sciml.probconserv.softc import make_softc_penalty, pde_residual, train_softc
 from sciml.probconserv.update import ConstrainedGaussian, probconserv_update
 
@@ -43,10 +50,12 @@ __all__ = [
     "sample_points",
     "to_dataset",
     "MODELS",
+    "NONNEGATIVE_PROBLEMS",
     "ParamResult",
     "evaluate_param",
     "evaluate_problem",
     "hardc_projection",
+    "nonneg_projection",
     "conservation_error",
     "log_likelihood",
     "mean_and_se",

@@ -8,6 +8,14 @@ projects the mean, SoftC is a separately trained network. Scores over all t (cur
 paper's evaluation time; for PME and Stefan the front position posterior from draws of each
 model's predictive distribution at the evaluation time (ProbConserv: its full
 diagonal-plus-rank-one covariance; the others: their diagonal).
+
+With ``nonneg=True`` the problems whose solution is non-negative (PME, Stefan) get the paper's
+non-negativity post-processing, applied to every model alike
+(:func:`~sciml.probconserv.postprocess.nonneg_projection`): each mean and each posterior draw is
+projected onto :math:`u \ge 0` in the metric of its model's precision (ANP, SoftC: clipping;
+ProbConserv: the posterior precision, so :math:`G u = b` is kept; HardC: the Euclidean projection
+onto :math:`\{u \ge 0, G u = b\}`, i.e. HardC applied to each draw). Standard deviations are
+left as predicted.
 """
 
 from __future__ import annotations
@@ -27,11 +35,14 @@ from sciml.probconserv.metrics import (
     squared_error,
 )
 from sciml.probconserv.model import AttentiveNeuralProcess, predict_anp
+from sciml.probconserv.postprocess import nonneg_projection
 from sciml.probconserv.update import ConstrainedGaussian, probconserv_update
 
-__all__ = ["MODELS", "ParamResult", "evaluate_param", "evaluate_problem"]
+__all__ = ["MODELS", "NONNEGATIVE_PROBLEMS", "ParamResult", "evaluate_param", "evaluate_problem"]
 
 MODELS: tuple[str, ...] = ("ANP", "ProbConserv-ANP", "HardC-ANP", "SoftC-ANP")
+# Problems whose exact solution is non-negative (the non-negativity post-processing applies).
+NONNEGATIVE_PROBLEMS: tuple[str, ...] = ("pme", "stefan")
 
 
 @dataclass
@@ -86,6 +97,7 @@ def evaluate_param(
     sigma_g: float = 0.0,
     n_shock_draws: int = 500,
     shock_level: float = 0.0,
+    nonneg: bool = False,
     seed: int = 0,
 ) -> ParamResult:
     """Predict with every model on one test set and score it.
@@ -98,6 +110,8 @@ def evaluate_param(
     sigma_g : constraint noise std of ProbConserv (0: hard constraint).
     n_shock_draws : posterior draws of each profile for the front position (paper: 500).
     shock_level : the front is the first x where a draw falls to this level.
+    nonneg : project means and draws onto u >= 0 (each in its model's metric) on the problems of
+        ``NONNEGATIVE_PROBLEMS``; ignored on the others.
     seed : seed of latent and posterior draws.
 
     Returns
@@ -117,6 +131,12 @@ def evaluate_param(
         post,
         ConstrainedGaussian(h_mean, h_std**2, np.zeros_like(h_mean), np.zeros(h_mean.shape[:-1])),
     ]
+    # metric (variances, sigma_G, total) of each model's non-negativity projection
+    metrics = [
+        (a_std**2, np.inf, None),
+        (a_std**2, float(sigma_g), None),
+        (np.ones_like(h_std), 0.0, test.mass[None, :]),
+    ]
     if softc is not None:
         s_mean, s_std = _predict(softc, test, n_latent_samples, int(seeds[1]))
         means.append(s_mean)
@@ -124,6 +144,12 @@ def evaluate_param(
         dists.append(
             ConstrainedGaussian(s_mean, s_std**2, np.zeros_like(s_mean), np.zeros(s_mean.shape[:-1]))
         )
+        metrics.append((s_std**2, np.inf, None))
+    project = nonneg and test.problem in NONNEGATIVE_PROBLEMS
+    if project:
+        means = [
+            nonneg_projection(m, v, test.g, s, total) for m, (v, s, total) in zip(means, metrics, strict=True)
+        ]
     mean, std = np.stack(means), np.stack(stds)
     eval_index = int(np.argmin(np.abs(test.t - spec.eval_time)))
     if not np.isclose(test.t[eval_index], spec.eval_time, rtol=0, atol=1e-9):
@@ -135,9 +161,12 @@ def evaluate_param(
     if test.problem in ("pme", "stefan"):
         rng = np.random.default_rng(int(seeds[2]))
         draws = [d.sample(n_shock_draws, rng, index=(slice(None), eval_index)) for d in dists]
-        front_draws = np.stack(
-            [np.moveaxis(shock_position(d, test.x, shock_level), 0, -1) for d in draws]
-        )
+        if project:
+            draws = [
+                nonneg_projection(d, v[:, eval_index], test.g, s, None if b is None else b[:, eval_index])
+                for d, (v, s, b) in zip(draws, metrics, strict=True)
+            ]
+        front_draws = np.stack([np.moveaxis(shock_position(d, test.x, shock_level), 0, -1) for d in draws])
         front_true = float(front_position(test.problem, [test.param], [spec.eval_time])[0, 0])
     return ParamResult(
         problem=test.problem,
@@ -172,6 +201,7 @@ def evaluate_problem(
     sigma_g: float = 0.0,
     n_shock_draws: int = 500,
     shock_level: float = 0.0,
+    nonneg: bool = False,
     seed: int = 0,
 ) -> list[ParamResult]:
     """:func:`evaluate_param` for each test value of ``problem`` (default: the paper's values).
@@ -193,6 +223,7 @@ def evaluate_problem(
                 sigma_g=sigma_g,
                 n_shock_draws=n_shock_draws,
                 shock_level=shock_level,
+                nonneg=nonneg,
                 seed=sub,
             )
         )

@@ -92,3 +92,24 @@ def test_datasets(results):
     assert np.isfinite(float(err)) and 0 <= float(shock["front_coverage"].max()) <= 1
     with pytest.raises(DataError, match="kind"):
         to_dataset(results, "other")
+
+
+def test_nonneg_postprocessing(nets, results):
+    """Every model's mean is projected onto u >= 0; ProbConserv and HardC stay conservative; the
+    ANP and SoftC means are clipped; diffusion (u of both signs) is left alone."""
+    anp, softc = nets
+    raw = results[0]
+    sub = int(np.random.SeedSequence([0, 0]).generate_state(1)[0])
+    test = make_test_set("stefan", 0.6, 3, 11, 21, seed=sub)
+    nn = evaluate_param(test, anp, softc, n_latent_samples=2, n_shock_draws=40, nonneg=True, seed=sub)
+    assert np.all(nn.mean >= 0) and np.any(raw.mean < 0)
+    for m in ("ANP", "SoftC-ANP"):
+        i = nn.models.index(m)
+        np.testing.assert_array_equal(nn.mean[i], np.maximum(raw.mean[i], 0))
+        np.testing.assert_array_equal(nn.front_draws[i], raw.front_draws[i])  # clipping keeps u <= 0
+    for m in ("ProbConserv-ANP", "HardC-ANP"):
+        assert np.max(np.abs(nn.ce_t[nn.models.index(m)])) < 1e-10
+    np.testing.assert_array_equal(nn.std, raw.std)
+    diff = make_test_set("diffusion", 1.0, 3, 11, 21, seed=0)
+    kw = dict(n_latent_samples=2, n_shock_draws=40, seed=0)
+    np.testing.assert_array_equal(evaluate_param(diff, anp, softc, nonneg=True, **kw).mean, results[-1].mean)

@@ -52,3 +52,22 @@ def test_bad_inputs():
         conservation_error(np.zeros((2, 3)), np.ones(4), 0.0)
     with pytest.raises(DataError, match="match x"):
         shock_position(np.zeros((2, 3)), np.linspace(0, 1, 4))
+
+
+@pytest.mark.parametrize("n_x", [101, 201])
+def test_shock_position_recovers_the_exact_front(n_x):
+    """The locator on the exact profile: x* itself when it is a grid point (PME at t = 0.5), else
+    the first grid point at or past x* (Stefan's jump lies between grid points)."""
+    from sciml.gpme import exact_solution, front_position, get_problem
+
+    for problem in ("pme", "stefan"):
+        spec = get_problem(problem)
+        x = np.linspace(*spec.x_domain, n_x)
+        u = exact_solution(problem, spec.test_values, [spec.eval_time], x)[:, 0]
+        xs = front_position(problem, spec.test_values, [spec.eval_time])[:, 0]
+        found = shock_position(u, x)
+        if problem == "pme":
+            np.testing.assert_array_equal(found, 0.5)
+        else:
+            np.testing.assert_array_equal(found, x[np.searchsorted(x, xs)])
+            assert np.all((found >= xs) & (found - xs < x[1] - x[0]))
