@@ -29,8 +29,17 @@ from sciml.errors import ConfigError, DataError, DivergenceError
 from sciml.progress import Progress
 
 from .integrate import STATUS as STATUS_TEXT
-from .integrate import integrate, solve_ode, solve_sde
-from .polynomial import monomial_indices
+from .integrate import (
+    em_substeps,
+    integrate,
+    poly_batch,
+    solve_ode,
+    solve_ode_compiled,
+    solve_ode_poly,
+    solve_sde,
+    solve_sde_compiled,
+    solve_sde_poly,
+)
 from .trajectory import sample_ics, time_grid
 
 __all__ = [
@@ -219,6 +228,9 @@ def generate_many(
     sde_steps_per_period: int = 200,
     max_steps: int = 20_000,
     noise_retries: int = 3,
+    max_degree: int = 4,
+    max_monomials: int = 600,
+    compiled: bool = True,
     log: logging.Logger | logging.LoggerAdapter | None = None,
     **single_kwargs,
 ) -> tuple[dict[str, dict], dict[str, str]]:
@@ -242,7 +254,8 @@ def generate_many(
     results : ``{name: dict}`` shaped like :func:`generate_system`'s output.
     dropped : ``{name: reason}``.
     """
-    from .polynomial import fit_polynomial, poly_rhs
+    from .polynomial import fit_polynomial
+    from .systems import compiled_rhs
 
     log = log or logger
     gran = dict(GRANULARITIES if granularities is None else granularities)
@@ -273,41 +286,90 @@ def generate_many(
     n_max = max(len(tg) for tg in grids.values())
     rng = np.random.default_rng(seed)
     for dim, group in by_dim.items():
-        polys, others = [], []
+        # three paths, all the same DOP853 / Euler-Maruyama schemes: polynomial flows on the
+        # compiled polynomial kernel (period units), flows with a compiled right-hand side on
+        # the compiled kernel (own time units, one call per system), the rest on numpy
+        polys, comps, others = [], [], []
         for s in group:
-            fit = fit_polynomial(s.rhs, dim, s.ic)
-            (polys if fit is not None else others).append((s, fit))
-        order = polys + others
-        degree = max([f[1] for _, f in polys], default=1)
-        n_mono = len(monomial_indices(dim, degree))
-        funs = [poly_rhs(degree)] + [
-            (lambda y, p, s=s: s.period * s.rhs(y)) for s, _ in others]
-        coef_rows = []
-        for s, fit in order:
-            c = np.zeros((n_mono, dim))
+            fit = fit_polynomial(s.rhs, dim, s.ic, max_degree=max_degree,
+                                 max_monomials=max_monomials) if compiled else None
             if fit is not None:
-                c[: fit[0].shape[0]] = fit[0] * s.period
-            coef_rows.append(c.ravel())
-        labels = np.array([0] * len(polys) + list(range(1, len(others) + 1)))
+                polys.append((s, fit))
+            elif compiled and compiled_rhs(s) is not None:
+                comps.append((s, compiled_rhs(s)))
+            else:
+                others.append((s, None))
+        order = polys + comps + others
+        n_poly, n_comp = len(polys), len(comps)
+        pb = poly_batch([fit[0] * s.period for s, fit in polys], dim) if polys else None
+        other_funs = [(lambda y, p, s=s: s.period * s.rhs(y)) for s, _ in others]
 
-        def rows_of(k, labels=labels, order=order, coef_rows=coef_rows):
-            lab = np.repeat(labels, k)
-            par = np.repeat(np.stack(coef_rows), k, axis=0)
-            sys_idx = np.repeat(np.arange(len(order)), k)
-            return lab, par, sys_idx
+        def split(sys_idx, n_poly=n_poly, n_comp=n_comp):
+            rp = np.flatnonzero(sys_idx < n_poly)
+            rc = [(j, np.flatnonzero(sys_idx == j)) for j in range(n_poly, n_poly + n_comp)]
+            return rp, [(j, r) for j, r in rc if r.size], np.flatnonzero(sys_idx >= n_poly + n_comp)
+
+        def run_ode(y0, sys_idx, grid, tol, pb=pb, order=order, other_funs=other_funs,
+                    n_first=n_poly + n_comp):
+            y = np.full((len(y0), len(grid), y0.shape[1]), np.nan)
+            status = np.zeros(len(y0), dtype=np.int64)
+            rp, rc, ro = split(sys_idx)
+            kw = dict(rtol=tol[0], atol=tol[1], max_steps=max_steps, raise_all_diverged=False)
+            if rp.size:
+                r = solve_ode_poly(pb, y0[rp], grid, sys_idx[rp], **kw)
+                y[rp], status[rp] = r.y, r.status
+            for j, rows in rc:
+                s, fn = order[j]
+                r = solve_ode_compiled(fn, y0[rows], grid * s.period, s.params, **kw)
+                y[rows], status[rows] = r.y, r.status
+            if ro.size:
+                r = solve_ode(other_funs, y0[ro], grid, None, groups=sys_idx[ro] - n_first, **kw)
+                y[ro], status[ro] = r.y, r.status
+            return y, status
+
+        def run_sde(y0, sys_idx, sig, max_dt, sde_seed, pb=pb, order=order,
+                    other_funs=other_funs, n_first=n_poly + n_comp):
+            """Euler-Maruyama, one stream of normals for all rows (as one numpy call would)."""
+            _, nsub = em_substeps(union, max_dt)
+            z = np.random.default_rng(sde_seed).standard_normal((int(nsub.sum()),) + y0.shape)
+            y = np.full((len(y0), len(union), y0.shape[1]), np.nan)
+            status = np.zeros(len(y0), dtype=np.int64)
+            rp, rc, ro = split(sys_idx)
+            kw = dict(noise=1.0, raise_all_diverged=False)
+            if rp.size:
+                r = solve_sde_poly(pb, y0[rp], union, sys_idx[rp], noise_scale=sig[rp],
+                                   max_dt=max_dt, normals=z[:, rp], **kw)
+                y[rp], status[rp] = r.y, r.status
+            for j, rows in rc:
+                s, fn = order[j]  # own time units: t = period * tau, sigma_t = sigma / sqrt(T)
+                r = solve_sde_compiled(fn, y0[rows], union * s.period, s.params,
+                                       noise_scale=sig[rows] / np.sqrt(s.period),
+                                       max_dt=max_dt * s.period, normals=z[:, rows], **kw)
+                y[rows], status[rows] = r.y, r.status
+            if ro.size:
+                labs = sys_idx[ro] - n_first
+                bounds = [(int(np.searchsorted(labs, g)), int(np.searchsorted(labs, g, "right")))
+                          for g in range(len(other_funs))]
+                r = solve_sde(_GroupedRHS(other_funs, bounds), y0[ro], union, None,
+                              noise_scale=sig[ro], max_dt=max_dt, normals=z[:, ro], **kw)
+                y[ro], status[ro] = r.y, r.status
+            return y, status
 
         # 1. on-attractor ICs: 3 perturbed copies per system, `transient` periods
-        lab3, par3, idx3 = rows_of(3)
+        # (perturbations drawn in the caller's system order, so a system's ICs do not depend on
+        # which of the others are polynomial)
+        idx3 = np.repeat(np.arange(len(order)), 3)
         base = np.stack([np.asarray(s.ic, float) for s, _ in order])[idx3]
-        x0 = base + 1e-2 * np.maximum(np.abs(base), 1.0) * rng.standard_normal(base.shape)
-        pre = solve_ode(funs, x0, np.array([0.0, transient]), par3, groups=lab3, rtol=1e-6,
-                        atol=1e-6, max_steps=max_steps, raise_all_diverged=False)
+        caller = [group.index(s) for s, _ in order]
+        z3 = rng.standard_normal(base.shape).reshape(len(order), 3, dim)[caller].reshape(base.shape)
+        x0 = base + 1e-2 * np.maximum(np.abs(base), 1.0) * z3
+        pre_y, pre_status = run_ode(x0, idx3, np.array([0.0, transient]), (1e-6, 1e-6))
         ics = np.full((len(order), 2, dim), np.nan)
         ok_sys = np.zeros(len(order), bool)
         for j in range(len(order)):
-            good = np.flatnonzero(pre.ok & (idx3 == j))
+            good = np.flatnonzero((pre_status == 0) & (idx3 == j))
             if len(good) >= 2:
-                ics[j] = pre.y[good[:2], -1]
+                ics[j] = pre_y[good[:2], -1]
                 ok_sys[j] = True
         for j in np.flatnonzero(~ok_sys):
             _single(order[j][0])  # retried alone (its own sampling and error report)
@@ -315,57 +377,40 @@ def generate_many(
         if keep.size == 0:
             continue
         sub = [order[j] for j in keep]
-        lab2 = np.repeat(labels[keep], 2)
-        par2 = np.repeat(np.stack([coef_rows[j] for j in keep]), 2, axis=0)
+        idx2 = np.repeat(keep, 2)
         y0 = ics[keep].reshape(-1, dim)
         # 2. clean series on the shared grid in period units
-        clean = solve_ode(funs, y0, union, par2, groups=lab2, rtol=rtol, atol=atol,
-                          max_steps=max_steps, raise_all_diverged=False)
+        clean_y, clean_status = run_ode(y0, idx2, union, (rtol, atol))
         # 3. noisy series: Euler-Maruyama, noise sigma * sqrt(T_s) in period units
-        sig = np.nanstd(clean.y, axis=1) * np.sqrt(
+        sig = np.nanstd(clean_y, axis=1) * np.sqrt(
             np.repeat([s.period for s, _ in sub], 2))[:, None]
         sig = np.where(np.isfinite(sig), sig, 1.0)
-        bounds, start = [], 0
-        for g in range(len(funs)):
-            n = int(np.sum(lab2 == g))
-            bounds.append((start, start + n))
-            start += n
-        f_sde = _GroupedRHS(funs, bounds)
-        noisy = solve_sde(f_sde, y0, union, par2, noise=noise, noise_scale=sig,
-                          max_dt=1.0 / sde_steps_per_period, seed=int(rng.integers(2**31)),
-                          raise_all_diverged=False)
         level = np.full(len(sub), float(noise))
+        noisy_y, noisy_status = run_sde(y0, idx2, sig * noise, 1.0 / sde_steps_per_period,
+                                        int(rng.integers(2**31)))
         for attempt in range(1, noise_retries + 1):
             # systems whose stochastic run left the basin: halve noise and step, redo only them
-            bad_sys = np.flatnonzero(~noisy.ok.reshape(-1, 2).all(axis=1))
+            bad_sys = np.flatnonzero(~(noisy_status == 0).reshape(-1, 2).all(axis=1))
             if bad_sys.size == 0:
                 break
             level[bad_sys] /= 2
             rows = np.sort(np.concatenate([2 * bad_sys, 2 * bad_sys + 1]))
-            sub_bounds, start = [], 0
-            for a, b in bounds:
-                n = int(np.sum((rows >= a) & (rows < b)))
-                sub_bounds.append((start, start + n))
-                start += n
-            redo = solve_sde(_GroupedRHS(funs, sub_bounds), y0[rows], union, par2[rows],
-                             noise=1.0, noise_scale=sig[rows] * np.repeat(level[bad_sys], 2)[:, None],
-                             max_dt=1.0 / (sde_steps_per_period * 2**attempt),
-                             seed=int(rng.integers(2**31)), raise_all_diverged=False)
-            noisy.y[rows] = redo.y
-            noisy.status[rows] = redo.status
+            noisy_y[rows], noisy_status[rows] = run_sde(
+                y0[rows], idx2[rows], sig[rows] * np.repeat(level[bad_sys], 2)[:, None],
+                1.0 / (sde_steps_per_period * 2**attempt), int(rng.integers(2**31)))
             log.warning("chaos benchmark: noisy series of %s left the basin; noise halved to %s",
                         [sub[k][0].name for k in bad_sys], level[bad_sys].tolist())
         for k, (s, _) in enumerate(sub):
             rows = slice(2 * k, 2 * k + 2)
-            if s.stiff and np.any(clean.status[rows] == 3):
+            if s.stiff and np.any(clean_status[rows] == 3):
                 _single(s)  # step budget exceeded: the implicit path
                 continue
-            if not np.all(clean.ok[rows]):
-                dropped[s.name] = f"clean series diverged ({STATUS_TEXT[int(max(clean.status[rows]))]})"
+            if not np.all(clean_status[rows] == 0):
+                dropped[s.name] = f"clean series diverged ({STATUS_TEXT[int(max(clean_status[rows]))]})"
                 log.warning("chaos benchmark: dropped %s: %s", s.name, dropped[s.name])
                 continue
             noisy_dropped = ""
-            if not np.all(noisy.ok[rows]):
+            if not np.all(noisy_status[rows] == 0):
                 noisy_dropped = f"noisy series diverged even at noise {level[k]:.3g}"
                 log.warning("chaos benchmark: %s: noisy series dropped (NaN), clean kept: %s",
                             s.name, noisy_dropped)
@@ -374,8 +419,8 @@ def generate_many(
             t = np.full((len(gran), n_max), np.nan)
             for j, g in enumerate(gran):
                 kk = where[g]
-                x[:, j, 0, : len(kk)] = clean.y[rows][:, kk]
-                x[:, j, 1, : len(kk)] = noisy.y[rows][:, kk]
+                x[:, j, 0, : len(kk)] = clean_y[rows][:, kk]
+                x[:, j, 1, : len(kk)] = noisy_y[rows][:, kk]
                 t[j, : len(kk)] = grids[g] * s.period
             results[s.name] = {
                 "x": x, "t": t, "n_points": np.array([len(grids[g]) for g in gran]),

@@ -55,19 +55,28 @@ def monomials(x: np.ndarray, degree: int) -> np.ndarray:
 
 
 def fit_polynomial(
-    rhs, dim: int, ic: np.ndarray, *, max_degree: int = 3, tol: float = 1e-9, seed: int = 0
+    rhs,
+    dim: int,
+    ic: np.ndarray,
+    *,
+    max_degree: int = 3,
+    tol: float = 1e-9,
+    seed: int = 0,
+    max_monomials: int = 400,
 ) -> tuple[np.ndarray, int] | None:
     r"""Coefficients :math:`C` (n_monomials, dim) and degree of a polynomial ``rhs``, or None.
 
     States are drawn around ``ic`` with scale :math:`\max(|ic|, 1)`; the fit is accepted only if
-    on fresh states :math:`\max|C^\top\phi(x) - f(x)| \le tol\,(1 + \max|f(x)|)`.
+    on fresh states :math:`\max|C^\top\phi(x) - f(x)| \le tol\,(1 + \max|f(x)|)`. Degrees
+    needing more than ``max_monomials`` monomials are not tried (the least-squares fit grows as
+    its cube).
     """
     rng = np.random.default_rng(seed)
     ic = np.asarray(ic, float)
     scale = np.maximum(np.abs(ic), 1.0)
     for degree in range(1, max_degree + 1):
         n_mono = len(monomial_indices(dim, degree))
-        if n_mono > 400:
+        if n_mono > max_monomials:
             return None
         x = ic + scale * rng.standard_normal((3 * n_mono + 10, dim))
         xt = ic + scale * rng.standard_normal((n_mono + 10, dim))

@@ -8,6 +8,9 @@ several systems of the same dimension at once.
   the methods' continuous extensions (4th / 7th order) as dense output onto a requested grid.
   Every trajectory keeps its own time ``t_b`` and step ``h_b``; all trajectories advance in one
   vectorised numpy step and finished ones drop out of the active set.
+* :func:`solve_ode_poly` / :func:`solve_sde_poly` -- the same DOP853 and Euler-Maruyama schemes
+  compiled with numba for polynomial vector fields (any number of systems of one dimension in
+  one kernel, no per-system compilation); the benchmark generator's fast path.
 * :func:`solve_stiff` -- the implicit path (scipy Radau / BDF with the analytic Jacobian), for
   systems flagged stiff; it loops over the batch.
 * :func:`iterate_map` -- iteration of discrete maps.
@@ -38,6 +41,16 @@ import numpy as np
 
 from sciml.errors import ConfigError, DataError
 
+from ._compiled import (
+    PolyBatch,
+    em_substeps,
+    pack_polynomial,
+    poly_batch,
+    solve_ode_compiled,
+    solve_ode_poly,
+    solve_sde_compiled,
+    solve_sde_poly,
+)
 from ._dde import dde_steps, solve_dde
 from ._maps import iterate_map
 from ._rk import STATUS, BatchResult, solve_ode
@@ -47,6 +60,14 @@ from ._stiff import solve_stiff
 __all__ = [
     "BatchResult",
     "solve_ode",
+    "PolyBatch",
+    "pack_polynomial",
+    "poly_batch",
+    "solve_ode_compiled",
+    "solve_sde_compiled",
+    "solve_ode_poly",
+    "solve_sde_poly",
+    "em_substeps",
     "solve_stiff",
     "iterate_map",
     "solve_dde",

@@ -24,6 +24,7 @@ def solve_sde(
     noise_scale: np.ndarray | None = None,
     max_dt: float | None = None,
     seed: int | np.random.Generator = 0,
+    normals: np.ndarray | None = None,
     blowup: float = 1e8,
     raise_all_diverged: bool = True,
 ) -> BatchResult:
@@ -41,10 +42,20 @@ def solve_sde(
         coordinates' standard deviation on the attractor (default 1).
     max_dt : largest substep (default: grid spacing / 20).
     seed : int or Generator.
+    normals : ndarray, shape (n_substeps, B, d), optional -- the standard normals to use, one
+        (B, d) array per substep in order (default: drawn from ``seed``); lets rows integrated by
+        different routines share one random stream.
 
     Returns
     -------
     BatchResult
+
+    Raises
+    ------
+    DataError
+        On a non-1-D grid or ``normals`` of the wrong shape.
+    DivergenceError
+        When every trajectory diverged (and ``raise_all_diverged``).
 
     References
     ----------
@@ -62,15 +73,22 @@ def solve_sde(
     dts = np.diff(t_eval)
     if max_dt is None:
         max_dt = (dts.min() if dts.size else 1.0) / 20
+    subs = [max(1, int(np.ceil(dt / max_dt - 1e-9))) for dt in dts]
+    if normals is not None:
+        normals = np.asarray(normals, dtype=np.float64)
+        if normals.shape != (sum(subs), batch, dim):
+            raise DataError(f"normals must have shape {(sum(subs), batch, dim)}; got {normals.shape}")
     out = np.empty((batch, t_eval.size, dim))
     out[:, 0] = x
     alive = np.ones(batch, dtype=bool)
-    for k, dt in enumerate(dts):
-        nsub = max(1, int(np.ceil(dt / max_dt - 1e-9)))
+    q = 0
+    for k, (dt, nsub) in enumerate(zip(dts, subs, strict=True)):
         d = dt / nsub
         sq = noise * np.sqrt(d) * sig
         for _ in range(nsub):
-            x = x + d * fun(x, p) + sq * rng.standard_normal(x.shape)
+            z = rng.standard_normal(x.shape) if normals is None else normals[q]
+            x = x + d * fun(x, p) + sq * z
+            q += 1
         bad = ~np.all(np.isfinite(x), axis=1) | (np.max(np.abs(x), axis=1) > blowup)
         if bad.any():
             alive &= ~bad

@@ -18,4 +18,21 @@ Examples
 from ._base import DelaySystem, Spec, System
 from ._registry import all_specs, get_system, list_systems
 
-__all__ = ["System", "DelaySystem", "Spec", "get_system", "list_systems", "all_specs"]
+__all__ = ["System", "DelaySystem", "Spec", "get_system", "list_systems", "all_specs",
+           "compiled_rhs"]
+
+
+def compiled_rhs(system):
+    """The compiled right-hand side of a non-polynomial flow, or None if it has none.
+
+    ``system`` is a :class:`System` or a name. The function has the signature of
+    :func:`~sciml.chaos.integrate.solve_ode_compiled`'s ``rhs`` and takes the system's
+    parameters (``param_names`` order) as ``p``. Importing it loads numba (seconds), so it is done
+    here on first use, not at ``import sciml.chaos``.
+    """
+    from ._compiled import COMPILED_RHS
+
+    name = system if isinstance(system, str) else system.name
+    if not isinstance(system, str) and system.kind != "flow":
+        return None
+    return COMPILED_RHS.get(name)
