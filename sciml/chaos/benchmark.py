@@ -327,11 +327,17 @@ def generate_many(
                 y[ro], status[ro] = r.y, r.status
             return y, status
 
-        def run_sde(y0, sys_idx, sig, max_dt, sde_seed, pb=pb, order=order,
+        caller = [group.index(s) for s, _ in order]  # position of each system in the call
+
+        def run_sde(y0, sys_idx, sig, max_dt, sde_seed, pb=pb, order=order, caller=caller,
                     other_funs=other_funs, n_first=n_poly + n_comp):
             """Euler-Maruyama, one stream of normals for all rows (as one numpy call would)."""
             _, nsub = em_substeps(union, max_dt)
-            z = np.random.default_rng(sde_seed).standard_normal((int(nsub.sum()),) + y0.shape)
+            # the stream runs over the rows in the caller's system order, so a system's noise
+            # does not depend on which path the others take
+            z = np.empty((int(nsub.sum()),) + y0.shape)
+            z[:, np.lexsort((np.arange(len(y0)), np.asarray(caller)[sys_idx]))] = (
+                np.random.default_rng(sde_seed).standard_normal(z.shape))
             y = np.full((len(y0), len(union), y0.shape[1]), np.nan)
             status = np.zeros(len(y0), dtype=np.int64)
             rp, rc, ro = split(sys_idx)
@@ -360,7 +366,6 @@ def generate_many(
         # which of the others are polynomial)
         idx3 = np.repeat(np.arange(len(order)), 3)
         base = np.stack([np.asarray(s.ic, float) for s, _ in order])[idx3]
-        caller = [group.index(s) for s, _ in order]
         z3 = rng.standard_normal(base.shape).reshape(len(order), 3, dim)[caller].reshape(base.shape)
         x0 = base + 1e-2 * np.maximum(np.abs(base), 1.0) * z3
         pre_y, pre_status = run_ode(x0, idx3, np.array([0.0, transient]), (1e-6, 1e-6))

@@ -139,7 +139,7 @@ def poly_batch(coefs: Sequence[np.ndarray], dim: int) -> PolyBatch:
 
 
 def _state(y0, dim: int | None = None) -> np.ndarray:
-    y0 = np.ascontiguousarray(np.atleast_2d(np.asarray(y0, dtype=np.float64)))
+    y0 = np.array(y0, dtype=np.float64, order="C", ndmin=2)  # a writable copy for the kernels
     if y0.ndim != 2 or (dim is not None and y0.shape[1] != dim):
         raise DataError(f"y0 must have shape (B, {dim or 'd'}); got {y0.shape}")
     if not np.all(np.isfinite(y0)):
@@ -157,7 +157,7 @@ def _params(params, n_rows: int) -> np.ndarray:
 
 
 def _grid(t_eval) -> np.ndarray:
-    grid = np.ascontiguousarray(t_eval, dtype=np.float64)
+    grid = np.array(t_eval, dtype=np.float64, order="C")
     if grid.ndim != 1 or grid.size < 1:
         raise DataError(f"t_eval must be a 1-D grid shared by the batch; got shape {grid.shape}")
     if np.any(np.diff(grid) <= 0) or not np.all(np.isfinite(grid)):
