@@ -55,13 +55,13 @@ RUNS = "thermoacoustic/runs"
 
 
 class ThermoacousticConfig(FlowConfig):
-    """Sizes of the thermoacoustic experiment (fast defaults: ~1-2 min on 2 cores).
+    """Sizes of the thermoacoustic experiment (fast defaults: ~4-6 min on 2 cores).
 
     See :class:`sciml.thermoacoustic.ExperimentConfig` for the meaning of every field; times in
     frames of 10 ms.
     """
 
-    n_runs: int = Field(40, ge=4)
+    n_runs: int = Field(160, ge=4)
     duration: float = Field(8.0, gt=0)
     split: tuple[float, float, float] = (0.6, 0.15, 0.25)
     subcritical: bool = False
@@ -71,7 +71,7 @@ class ThermoacousticConfig(FlowConfig):
     n_members: int = Field(5, ge=2)
     hidden: tuple[int, ...] = (64, 64)
     epochs: int = Field(12, ge=1)
-    bnn_steps: int = Field(2000, ge=1)
+    bnn_steps: int = Field(4000, ge=1)
     bnn_guide: str = "normal"
     bnn_samples: int = Field(100, ge=2)
     ablation_members: int = Field(3, ge=2)
@@ -86,11 +86,12 @@ class ThermoacousticConfig(FlowConfig):
     quiet_frames: int = 50
     ig_samples: int = Field(64, ge=1)
     ig_steps: int = Field(64, ge=4)
+    recalibrate: bool = True
 
     PROFILES = {
         "fast": {},
         "paper": {
-            "n_runs": 120, "duration": 10.0, "n_members": 10, "epochs": 30, "bnn_steps": 8000,
+            "n_runs": 320, "duration": 10.0, "n_members": 10, "epochs": 30, "bnn_steps": 8000,
             "bnn_samples": 200, "ablation_members": 5, "ablation_epochs": 20,
             "oracle_states": 400, "oracle_seeds": 400, "ig_samples": 256, "hidden": (128, 128),
         },

@@ -26,6 +26,7 @@ from sciml.thermoacoustic.features import (
     make_windows,
 )
 from sciml.thermoacoustic.metrics import (
+    crps_variance_scale,
     detect_onsets,
     exceedance_probability,
     horizon_scores,
@@ -79,6 +80,7 @@ __all__ = [
     "ablation_study",
     "attribution_study",
     "combine_members",
+    "crps_variance_scale",
     "detect_onsets",
     "ensemble_from_state_dict",
     "ensemble_state_dict",

@@ -94,12 +94,17 @@ class BayesianMLP(PyroModule):
 
 @dataclass
 class BNNForecaster:
-    """A fitted BNN: the model, its guide (holding its own parameters) and the fit's seed."""
+    """A fitted BNN: the model, its guide (holding its own parameters) and the fit's seed.
+
+    ``var_scale`` (H,) is the per-horizon variance factor of the validation recalibration (None:
+    none), applied by the workflow to the mixture forecast.
+    """
 
     model: BayesianMLP
     guide: nn.Module
     seed: int
     losses: np.ndarray
+    var_scale: np.ndarray | None = None
 
     def predict(self, x: np.ndarray, n_samples: int = 100, chunk: int = 8192) -> Forecast:
         """Mixture summary of ``n_samples`` posterior predictive (mu, var) draws (standardised)."""

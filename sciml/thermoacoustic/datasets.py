@@ -79,6 +79,10 @@ def _metrics(prep, cfg, evaluation: dict) -> xr.Dataset:
         dv[k] = (("model",), np.array([float(warn[m][k]) for m in names]))
     if evaluation.get("oracle_crps") is not None:
         dv["crps_oracle"] = (("horizon",), np.asarray(evaluation["oracle_crps"], dtype=np.float64))
+    if evaluation.get("oracle_gaussian_ratio") is not None:
+        # CRPS of a Gaussian with the oracle's mean and std / oracle CRPS: the shape penalty
+        dv["crps_oracle_gaussian_ratio"] = (
+            ("horizon",), np.asarray(evaluation["oracle_gaussian_ratio"], dtype=np.float64))
     ds = xr.Dataset(dv, coords={"model": _s(names), "horizon": _horizon_ms(prep, cfg)})
     units = {"rmse": "bar", "crps": "bar", "crps_oracle": "bar", "crps_oracle_subset": "bar",
              "aleatoric_std": "bar", "epistemic_std": "bar", "nll": "nats"}

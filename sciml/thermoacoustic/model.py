@@ -154,6 +154,9 @@ class EnsembleMLP(nn.Module):
         lo, hi = LOGVAR_BOUNDS_INIT
         self.min_logvar = nn.Parameter(torch.full((n_members, 1, n_out), lo))
         self.max_logvar = nn.Parameter(torch.full((n_members, 1, n_out), hi))
+        # per-horizon variance factor of the validation recalibration (1 = none); not used by
+        # forward, applied to the mixture forecast (see workflow.predict_one)
+        self.register_buffer("var_scale", torch.ones(n_out))
 
     def bound_penalty(self) -> torch.Tensor:
         """Per-member sum of ``max_logvar - min_logvar`` (M,), the penalty of the bounded head."""

@@ -10,6 +10,7 @@ from sciml.thermoacoustic import (
     FEATURE_CHANNELS,
     ExperimentConfig,
     Forecast,
+    crps_variance_scale,
     detect_onsets,
     failed_features,
     failure_study,
@@ -99,3 +100,30 @@ def test_horizon_scores_of_a_perfect_and_a_wide_forecast():
     np.testing.assert_allclose(good["rmse"], 1.0, atol=0.05)
     wide = horizon_scores(y, Forecast(np.zeros_like(y), 9 * np.ones_like(y), np.zeros_like(y)))
     assert np.all(wide["coverage90"] > 0.99) and np.all(wide["crps"] > good["crps"])
+
+
+def test_crps_variance_scale_recovers_the_dispersion_error():
+    # forecasts whose std is k x the true one: the CRPS-optimal variance factor is 1/k^2
+    rng = np.random.default_rng(3)
+    n, k = 20000, np.array([2.0, 0.7])
+    mu = rng.normal(size=(n, 2))
+    y = mu + rng.standard_normal((n, 2))
+    fc = Forecast(mu, 0.5 * k**2 * np.ones((n, 2)), 0.5 * k**2 * np.ones((n, 2)))
+    f = crps_variance_scale(y, fc)
+    np.testing.assert_allclose(f, 1.0 / k**2, rtol=0.08)
+    g = fc.inflate(f)  # both parts scaled alike: the split is unchanged
+    np.testing.assert_allclose(g.epistemic_var / g.total_var, 0.5)
+    assert horizon_scores(y, g)["crps"].mean() < horizon_scores(y, fc)["crps"].mean()
+
+
+def test_recalibration_is_fitted_on_validation_and_applied(small):
+    cfg, ds, prep, models = small
+    from sciml.thermoacoustic.workflow import predict_one
+
+    net = models["anchored_ensemble"]
+    f = net.var_scale.numpy()
+    assert f.shape == (len(cfg.horizons),) and np.all(f > 0) and not np.allclose(f, 1.0)
+    wv = prep.windows["val"]
+    fc = predict_one(net, prep, wv)
+    raw = fc.inflate(1.0 / f.astype(np.float64))
+    np.testing.assert_allclose(crps_variance_scale(wv.y, raw), f, rtol=1e-6)
