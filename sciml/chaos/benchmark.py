@@ -234,20 +234,31 @@ def generate_many(
     log: logging.Logger | logging.LoggerAdapter | None = None,
     **single_kwargs,
 ) -> tuple[dict[str, dict], dict[str, str]]:
-    r"""Benchmark series of many systems, flows of one dimension in one batch.
+    r"""Benchmark series of many systems, flows of one dimension together.
 
-    Every system is integrated in its own period units, :math:`\tau = t / T_s`,
-    :math:`dx/d\tau = T_s f(x)` (noise :math:`\sigma\sqrt{T_s}`), so all rows share the output
-    grid; polynomial vector fields (detected and verified by
-    :func:`~sciml.chaos.polynomial.fit_polynomial`) are evaluated for all their rows in one
-    vectorised call, the others by their own right-hand side on their rows. Steps: sample two
-    on-attractor ICs per system (perturb + ``transient`` periods, batched), the clean DOP853 run on
-    the union of the coarse and fine grids (per-row step control), then Euler-Maruyama for the
-    noisy series; systems whose noisy run leaves the basin are redone (only their rows) with the
-    noise and the step halved, up to ``noise_retries`` times (level stored as ``noise_level``).
-    Flows flagged stiff are tried in the explicit batch too; one that exceeds the step budget
-    ``max_steps`` is redone alone by :func:`generate_system` on the implicit (Radau) path. Delay
-    systems go through :func:`generate_system` one by one.
+    Three paths, all the same DOP853 and Euler-Maruyama schemes: polynomial vector fields
+    (detected and verified by :func:`~sciml.chaos.polynomial.fit_polynomial`, degree <=
+    ``max_degree``) run on the compiled polynomial kernel (:func:`~sciml.chaos.integrate.
+    solve_ode_poly`), all their rows in one call, each system in its own period units
+    :math:`\tau = t / T_s`, :math:`dx/d\tau = T_s f(x)` (noise :math:`\sigma\sqrt{T_s}`), so all
+    rows share the output grid; flows with a compiled right-hand side
+    (:func:`~sciml.chaos.systems.compiled_rhs`) run on the same compiled kernel in their own time
+    units; the rest on the numpy path (:func:`~sciml.chaos.integrate.solve_ode`), batched.
+    ``compiled=False`` sends every flow to the numpy path (same results to rounding for the
+    polynomial ones). Steps: sample two on-attractor ICs per system (perturb + ``transient``
+    periods), the clean DOP853 run on the union of the coarse and fine grids (per-row step
+    control), then Euler-Maruyama for the noisy series (one stream of normals over the rows in
+    the caller's system order); systems whose noisy run leaves the basin are redone (only their
+    rows) with the noise and the step halved, up to ``noise_retries`` times (level stored as
+    ``noise_level``). Flows flagged stiff are tried on the explicit path too; one that exceeds
+    the step budget ``max_steps`` is redone alone by :func:`generate_system` on the implicit
+    (Radau) path. Delay systems go through :func:`generate_system` one by one.
+
+    Parameters
+    ----------
+    max_degree, max_monomials : polynomial detection limits (see ``fit_polynomial``).
+    compiled : use the compiled kernels (default) or the numpy path only.
+    Others as :func:`generate_system`.
 
     Returns
     -------
