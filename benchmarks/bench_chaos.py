@@ -11,10 +11,11 @@ fragment).
    clean/noisy) with two worker processes, against ``dysts``' own generator (its
    ``make_trajectory`` per system and series, DOP853 at the same tolerance, the same 12 periods,
    15 and 100 points per period, clean and noisy) timed in the same run on the systems both
-   catalogues hold. ``dysts`` conflicts with the project's pins (its ``gluonts`` dependency wants
-   pandas < 3), so it is installed apart: ``pip install --no-deps --target
-   benchmarks/_work/dysts-site dysts gluonts sdeint pyarrow`` (the ``bench`` extra); this script
-   puts that folder on ``sys.path`` when it exists.
+   catalogues hold. The current dysts (0.96) conflicts with the project's pins (its ``gluonts``
+   dependency wants pandas < 3), so it is installed apart: ``pip install --no-deps --target
+   benchmarks/_work/dysts-site dysts gluonts sdeint pyarrow``; this script appends that folder to
+   ``sys.path`` when it exists (a dysts in the environment itself, e.g. 0.95 from the ``bench``
+   extra, wins; its noisy series need ``sdeint``).
 3. Invariant estimation for the whole catalogue (time), and maximum exponents against literature
    values with their sources.
 """
