@@ -43,7 +43,8 @@ def poly_rhs_packed(x, p, out, work):  # pragma: no cover - compiled
 
 
 @njit(types.void(_FN, _F2, _F1, _F2, types.int64, types.float64, types.float64, types.int64,
-                 types.float64, _F2, _F1, _F1, _F1, _F2, _F2, _F3, _I1, _I1, _I1), cache=True)
+                 types.float64, _F2, _F1, _F1, _F1, _F2, _F2, _F3, _I1, _I1, _I1), cache=True,
+      nogil=True)
 def _dop853_rows(rhs, y0, grid, P, work_len, rtol, atol, max_steps, blowup, A, Bw, E5, E3,
                  A_extra, D, out, status, n_acc, nfev):  # pragma: no cover - compiled
     n_rows, dim = y0.shape
@@ -215,7 +216,7 @@ def _dop853_rows(rhs, y0, grid, P, work_len, rtol, atol, max_steps, blowup, A, B
 
 
 @njit(types.void(_FN, _F2, _F1, _I1, _F2, types.int64, types.float64, _F2, _F3, types.float64,
-                 _F3, types.boolean[::1]), cache=True)
+                 _F3, types.boolean[::1]), cache=True, nogil=True)
 def _em_rows(rhs, y0, dts, nsub, P, work_len, noise, sig, Z, blowup, out,
              alive):  # pragma: no cover - compiled
     n_rows, dim = y0.shape
