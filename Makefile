@@ -29,7 +29,11 @@ test: install  ## the test suite (fast unit tests + end-to-end flow and Prefect-
 test-all: install  ## also the slow (paper-profile) tests
 	$(PY) -m pytest -n 2 --dist loadgroup -q -m ''
 
-bench: install  ## speed/accuracy goals -> benchmarks/RESULTS.md
+$(VENV)/.bench-installed: $(STAMP)
+	$(PIP) install --quiet -c constraints.txt -e '.[dev,bench]'
+	touch $@
+
+bench: $(VENV)/.bench-installed  ## speed/accuracy goals (with the `bench` extra: dysts) -> benchmarks/RESULTS.md
 	$(PY) -m benchmarks.run_all
 
 serve: install  ## local Prefect server (SQLite, 127.0.0.1) + every deployment
