@@ -27,7 +27,13 @@ import torch  # noqa: E402
 from benchmarks._common import header, write_fragment  # noqa: E402
 from flows.probconserv import ProbConservConfig, evaluate_problem_task, train_problem  # noqa: E402
 from sciml.gpme import trapezoid_weights  # noqa: E402
-from sciml.probconserv import hardc_projection, probconserv_update  # noqa: E402
+from sciml.probconserv import (  # noqa: E402
+    AttentiveNeuralProcess,
+    evaluate_param,
+    hardc_projection,
+    make_test_set,
+    probconserv_update,
+)
 from sciml.probconserv.dataset import to_dataset  # noqa: E402
 
 
@@ -83,7 +89,36 @@ def accuracy(config: ProbConservConfig) -> dict:
         "eval_cpu": time.process_time() - cpu,
         "metrics": to_dataset(results, "metrics"),
         "shock": to_dataset(results, "shock"),
+        "states": states,
     }
+
+
+# Validation parameters inside the training range (never the test values): does the front
+# posterior follow the parameter? (Stefan: x* = alpha(u*) sqrt(t) moves with u*.)
+_VALIDATION = ("stefan", (0.57, 0.62, 0.67))
+
+
+def validation_fronts(config: ProbConservConfig, state: dict, seed: int) -> dict:
+    """Posterior-mean front (mean over context draws) of ANP and ProbConserv-ANP per value."""
+    problem, values = _VALIDATION
+    anp = AttentiveNeuralProcess(
+        width=config.width,
+        n_heads=config.n_heads,
+        n_self_attention=config.n_self_attention,
+        min_std=config.min_std,
+    )
+    anp.load_state_dict(state["anp"])
+    out = {}
+    for j, value in enumerate(values):
+        sub = int(np.random.SeedSequence([seed, 2, 100 + j]).generate_state(1)[0])
+        test = make_test_set(problem, value, config.n_test_functions, config.n_t, config.n_x, seed=sub)
+        r = evaluate_param(test, anp, None, n_latent_samples=config.n_latent_samples,
+                           sigma_g=config.sigma_g, n_shock_draws=config.n_shock_draws,
+                           shock_level=config.shock_level, nonneg=config.nonneg, seed=sub)  # fmt: skip
+        for model in ("ANP", "ProbConserv-ANP"):
+            out[(model, value)] = float(r.front_draws[r.models.index(model)].mean())
+        out[("x*", value)] = float(r.front_true)
+    return out
 
 
 _TARGET_CASES = (("stefan", 0.6), ("pme", 6.0))
@@ -99,7 +134,10 @@ def seed_differences(config: ProbConservConfig, seeds: list[int], first: dict) -
     for seed in seeds:
         cfg = config.model_copy(update={"seed": seed, "problems": ("pme", "stefan")})
         runs.append(accuracy(cfg))
-    out = {}
+    out = {"validation": [
+        validation_fronts(config, r["states"]["stefan"], s)
+        for r, s in zip(runs, [config.seed, *seeds], strict=True)
+    ]}  # fmt: skip
     for problem, param in _TARGET_CASES:
         for var, ds_key in (("mse", "metrics"), ("ll", "metrics"), ("front_error", "shock")):
             diffs = [
@@ -267,6 +305,29 @@ def main(argv: list[str] | None = None) -> str:
             f"{df_[0]:+.3g} ± {df_[1]:.2g} | {ba[0]:+.3g} ± {ba[1]:.2g} | "
             f"{bp[0]:+.3g} ± {bp[1]:.2g} | {'PASS' if ok else 'FAIL'} |"
         )
+    problem, values = _VALIDATION
+    val = diffs["validation"]
+    xs = np.array([val[0][("x*", v)] for v in values])
+    lines += [
+        "",
+        f"### Validation: does the front follow the parameter? ({problem}, u* in "
+        f"{', '.join(f'{v:g}' for v in values)}: inside the training range, not test values)",
+        "",
+        f"Posterior-mean front averaged over {config.n_test_functions} context draws, mean ± "
+        f"standard error over {len(val)} training seeds; slope = least-squares slope of the "
+        "front against the exact x* (1: follows the parameter, 0: ignores it).",
+        "",
+        "| model | " + " | ".join(f"u* = {v:g} (x* = {x:.4f})" for v, x in zip(values, xs, strict=True))
+        + " | slope vs x* |",
+        "|---|" + "---|" * (len(values) + 1),
+    ]
+    for model in ("ANP", "ProbConserv-ANP"):
+        f = np.array([[run[(model, v)] for v in values] for run in val])  # (seeds, values)
+        slopes = [np.polyfit(xs, row, 1)[0] for row in f]
+        cells = " | ".join(
+            f"{m:.4f} ± {_se(f[:, i]):.4f}" for i, m in enumerate(f.mean(axis=0))
+        )
+        lines.append(f"| {model} | {cells} | {np.mean(slopes):.2f} ± {_se(slopes):.2f} |")
     lines += [
         "",
         "Paper (Hansen et al., ICML 2023, Sec. 4.2-4.3): on Stefan, ProbConserv-ANP lowers the MSE "
