@@ -9,6 +9,12 @@ over 10 ms, while the state at the forecast origin (what the simulator's oracle 
 best seen in the most recent period: over a frame of :math:`T` = 10 ms the end-point amplitude
 differs from the frame mean by :math:`\sqrt{\Gamma T/(6\omega_0^2)} \approx 0.09` bar (std,
 amplitude diffusion of the simulator's Ito equation).
+Two causal exponential moving averages of the log band amplitude (time constants 0.5 s and 2 s,
+``p_dyn_ema_short``/``p_dyn_ema_long``) carry the run's longer history: the per-run growth-rate
+offset :math:`\delta_{run}` shows only in how the amplitude level relates to the operating point,
+and 300 ms of history hold a handful of independent amplitude fluctuations (correlation time
+:math:`1/|\nu|` ~ 25-100 ms); on a dev run set, giving the network the true :math:`\delta` cut the
+500 ms CRPS ratio from 1.45 to 1.30, the moving averages recover part of that.
 Slow channels and the controls enter as is (one value per frame). A sample at frame
 :math:`k` holds the last :math:`W` frames of every channel, the control commands of the next
 :math:`H_{max}` frames (every ``future_stride``-th), and targets :math:`a_{k+h}` for each horizon.
@@ -51,13 +57,15 @@ FEATURE_CHANNELS = (
     "p_dyn_band",
     "p_dyn_broad",
     "p_dyn_tail",
+    "p_dyn_ema_short",
+    "p_dyn_ema_long",
     "oh_band",
     "oh_mean",
     *SLOW_CHANNELS,
     *CONTROL_CHANNELS,
 )
 SENSOR_GROUPS = {
-    "p_dyn": ("p_dyn_band", "p_dyn_broad", "p_dyn_tail"),
+    "p_dyn": ("p_dyn_band", "p_dyn_broad", "p_dyn_tail", "p_dyn_ema_short", "p_dyn_ema_long"),
     "oh_star": ("oh_band", "oh_mean"),
     "slow": SLOW_CHANNELS,
     "controls": CONTROL_CHANNELS,
@@ -69,6 +77,7 @@ SENSOR_SETS = {
     "slow_only": ("slow", "controls"),
 }
 AMP_FLOOR = 1e-2  # bar, a_0 in log(a + a_0)
+EMA_TIMES = (0.5, 2.0)  # s, time constants of the causal moving averages of log a
 
 
 def channel_indices(sensor_set: str) -> np.ndarray:
@@ -121,6 +130,15 @@ def tail_amplitude(x: np.ndarray, params: CombustorParams) -> np.ndarray:
     return (2.0 / n) * np.sqrt(spec[..., bins].sum(-1))
 
 
+def _ema(x: np.ndarray, n: float) -> np.ndarray:
+    """Causal exponential moving average over the last axis, time constant ``n`` samples."""
+    from scipy.signal import lfilter
+
+    a = np.exp(-1.0 / n)
+    y, _ = lfilter([1.0 - a], [1.0, -a], x, axis=-1, zi=a * x[..., :1])
+    return y
+
+
 def measured_amplitude(feats: np.ndarray) -> np.ndarray:
     """Frame band amplitude [bar] as the dynamic-pressure sensor reports it (from ``p_dyn_band``).
 
@@ -164,7 +182,9 @@ def frame_features(
     pb, pr, _ = band_and_rest(p_dyn)
     pt = tail_amplitude(p_dyn, params)
     ob, _, om = band_and_rest(oh_star)
-    feats = [np.log(pb + AMP_FLOOR), np.log(pr + AMP_FLOOR), np.log(pt + AMP_FLOOR),
+    la = np.log(pb + AMP_FLOOR)
+    feats = [la, np.log(pr + AMP_FLOOR), np.log(pt + AMP_FLOOR),
+             *(_ema(la, tau * params.frame_rate) for tau in EMA_TIMES),
              np.log(ob + AMP_FLOOR), om]
     feats += [np.asarray(slow[k], dtype=np.float64) for k in SLOW_CHANNELS]
     feats += [np.asarray(controls[k], dtype=np.float64) for k in CONTROL_CHANNELS]

@@ -145,3 +145,19 @@ def test_dead_fast_sensor_leaves_the_training_range(runs):
         after = wf.frame >= 50
         assert flag[after][:, FEATURE_CHANNELS.index("p_dyn_band")].all()
         assert nowcast(wf)[after].max() == 0.0
+
+
+def test_moving_average_channels_are_causal_first_order_lags():
+    from sciml.thermoacoustic.features import _ema
+
+    # a unit step at k = 10: y_k = 1 - a^(k - 9) for k >= 10 with a = exp(-1/n), 0 before
+    n = 7.0
+    x = np.zeros((2, 60))
+    x[:, 10:] = 1.0
+    y = _ema(x, n)
+    k = np.arange(60)
+    np.testing.assert_allclose(y[0], np.where(k >= 10, 1.0 - np.exp(-(k - 9) / n), 0.0), atol=1e-12)
+    np.testing.assert_allclose(_ema(np.full((1, 5), 3.0), n), 3.0)  # starts at the first value
+    z = x.copy()
+    z[:, 40:] = 5.0  # the future does not change the past
+    np.testing.assert_array_equal(_ema(z, n)[:, :40], y[:, :40])
