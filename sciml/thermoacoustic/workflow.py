@@ -337,6 +337,8 @@ def failure_study(
     raw = _raw(ds.isel(run=test))
     fail_frame = int(cfg.fail_frac * prep.amplitude.shape[1])
     nominal_w = prep.windows["test"]
+    bayes = [m for m in ("anchored_ensemble", "bnn") if m in models]
+    nominal = {m: predict_one(models[m], prep, nominal_w, n_samples=cfg.bnn_samples) for m in bayes}
     out = {}
     for sensor in sensors:
         for mode in modes:
@@ -347,10 +349,8 @@ def failure_study(
                              runs=test)
             w.y_now = measured_amplitude(feats)[w.run, w.frame].astype(np.float32)
             flagged = prep.scaler.out_of_range(w, margin=1.0).any(axis=1)
-            for m in ("anchored_ensemble", "bnn"):
-                if m not in models:
-                    continue
-                nom = predict_one(models[m], prep, nominal_w, n_samples=cfg.bnn_samples)
+            for m in bayes:
+                nom = nominal[m]
                 fc = predict_one(models[m], prep, w, n_samples=cfg.bnn_samples)
                 eff = failure_effect(nom, fc, w.frame, fail_frame)
                 eff["series_nominal"] = nom.epistemic_std[:, -1]
