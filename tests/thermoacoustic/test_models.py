@@ -121,10 +121,11 @@ def test_bounded_variance_head_stays_inside_its_learned_bounds():
     var = bounded_variance(raw, lo, hi)
     ceil = variance_ceiling(lo, hi)
     assert torch.all(var > torch.exp(lo)) and torch.all(var <= ceil)
-    np.testing.assert_allclose(var[0].detach(), torch.exp(lo) + MIN_VAR, rtol=1e-4)
-    np.testing.assert_allclose(var[1].detach(), ceil.detach(), rtol=1e-6)
+    np.testing.assert_allclose(var[0].detach().numpy(), (torch.exp(lo) + MIN_VAR).numpy(), rtol=1e-4)
+    np.testing.assert_allclose(var[1].detach().numpy(), ceil.numpy(), rtol=1e-6)
     # the soft ceiling sits log1p(exp(lo - hi)) above max_logvar
-    np.testing.assert_allclose(ceil, np.exp(hi + np.log1p(np.exp(lo - hi))) + MIN_VAR, rtol=1e-6)
+    expected = torch.exp(hi + torch.log1p(torch.exp(lo - hi))) + MIN_VAR
+    np.testing.assert_allclose(ceil.numpy(), expected.numpy(), rtol=1e-6)
     # well inside the bounds the head is (nearly) exp(raw)
     np.testing.assert_allclose(var[2].detach(), np.exp([-1.0, 0.5]) + MIN_VAR, rtol=0.2)
     var.sum().backward()
