@@ -430,7 +430,7 @@ def report(
         "like target for this validation-selected benchmark even if it were quoted.",
     ]
     if wall is not None:
-        lines += ["", f"Grid wall time this invocation: {wall / 60:.1f} min."]
+        lines += ["", f"Grid wall time of the last grid invocation: {wall / 60:.1f} min."]
     return "\n".join(lines)
 
 
@@ -468,9 +468,13 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         run_grid(list(range(args.seeds)), args.workers, args.cache)
         wall = time.perf_counter() - t0
+        args.cache.with_suffix(".wall.json").write_text(json.dumps({"wall": wall, "workers": args.workers}))
     elif timing_path.is_file():
         saved = json.loads(timing_path.read_text())
         timing, training = saved["timing"], saved["training"]
+    wall_path = args.cache.with_suffix(".wall.json")
+    if wall is None and wall_path.is_file():
+        wall = json.loads(wall_path.read_text())["wall"]
     write_fragment(
         "csib", report(load_cache(args.cache), timing, training, wall, load_cache(args.width_cache))
     )
