@@ -106,6 +106,7 @@ def validation_fronts(config: ProbConservConfig, state: dict, seed: int) -> dict
         n_heads=config.n_heads,
         n_self_attention=config.n_self_attention,
         min_std=config.min_std,
+        n_fourier=config.n_fourier,
     )
     anp.load_state_dict(state["anp"])
     out = {}

@@ -57,6 +57,8 @@ _MODEL_FIELDS = (
     "n_heads",
     "n_self_attention",
     "min_std",
+    "n_fourier",
+    "nll_beta",
     "n_train_functions",
     "n_steps",
     "batch_size",
@@ -79,11 +81,16 @@ class ProbConservConfig(FlowConfig):
     n_heads: int = Field(2, ge=1)
     n_self_attention: int = Field(1, ge=0)
     min_std: float = Field(1e-3, gt=0)
+    # Fourier-feature octaves of the (t, x) inputs (0: Kim et al.'s raw inputs); chosen on
+    # validation parameters (see docs/probconserv.md)
+    n_fourier: int = Field(0, ge=0)
     n_train_functions: int = Field(1000, ge=1)
     n_steps: int = Field(800, ge=1)
     batch_size: int = Field(8, ge=1)
     lr: float = Field(1e-3, gt=0)
     lr_floor: float = Field(0.1, gt=0, le=1)
+    # beta-NLL weighting of the likelihood term (0: the plain ELBO); chosen on validation parameters
+    nll_beta: float = Field(0.5, ge=0, le=1)
     # SoftC-ANP: lambda, steps, collocation points; fine-tuned from the ANP or trained from scratch
     softc_weight: float = Field(1.0, ge=0)
     softc_steps: int = Field(150, ge=1)
@@ -113,6 +120,8 @@ class ProbConservConfig(FlowConfig):
             "width": 128,
             "n_heads": 4,
             "n_self_attention": 2,
+            "n_fourier": 0,
+            "nll_beta": 0.0,
             "n_train_functions": 10_000,
             "n_steps": 20_000,
             "batch_size": 250,
@@ -155,6 +164,7 @@ def _new_anp(config: ProbConservConfig, seed: int) -> AttentiveNeuralProcess:
         n_heads=config.n_heads,
         n_self_attention=config.n_self_attention,
         min_std=config.min_std,
+        n_fourier=config.n_fourier,
     )
     return init_weights(net, seed)
 
@@ -167,7 +177,8 @@ def train_problem(problem: str, config: ProbConservConfig) -> dict[str, dict[str
     data = make_training_set(problem, config.n_train_functions, seed=seed)
     xc = normalise_inputs(problem, data.x_context)
     xt = normalise_inputs(problem, data.x_target)
-    common = dict(batch_size=config.batch_size, lr=config.lr, lr_floor=config.lr_floor)
+    common = dict(batch_size=config.batch_size, lr=config.lr, lr_floor=config.lr_floor,
+                  nll_beta=config.nll_beta)  # fmt: skip
     anp = _new_anp(config, seed)
     train_anp(anp, xc, data.y_context, xt, data.y_target, n_steps=config.n_steps, seed=seed,
               logger=logger, desc=f"ANP {problem}", **common)  # fmt: skip
@@ -179,7 +190,7 @@ def train_problem(problem: str, config: ProbConservConfig) -> dict[str, dict[str
     train_softc(softc, problem, xc, data.y_context, xt, data.y_target, data.param,
                 n_steps=config.softc_steps, seed=seed + 1, weight=config.softc_weight,
                 n_points=config.softc_points, logger=logger, batch_size=config.batch_size,
-                lr=softc_lr, lr_floor=config.lr_floor)  # fmt: skip
+                lr=softc_lr, lr_floor=config.lr_floor, nll_beta=config.nll_beta)  # fmt: skip
     return {"anp": anp.state_dict(), "softc": softc.state_dict()}
 
 
@@ -196,8 +207,8 @@ def _unpack(flat: dict[str, torch.Tensor]) -> dict[str, dict[str, dict[str, torc
 
 
 def _stored_config(info: dict[str, Any]) -> dict[str, Any]:
-    """The config saved with a model version."""
-    return dict(info.get("config", {}))
+    """The config saved with a model version (older versions lack ``n_fourier``/``nll_beta``: 0)."""
+    return {"n_fourier": 0, "nll_beta": 0.0, **info.get("config", {})}
 
 
 @task

@@ -13,6 +13,15 @@ Given a context set :math:`C = \{(x_i, y_i)\}` and target inputs :math:`x_*`:
 * decoder: :math:`(\mu_*, \sigma_*) = \mathrm{MLP}([x_*, r_*, z])` with
   :math:`\sigma_* = \sigma_{\min} + (1 - \sigma_{\min})\,\mathrm{softplus}(\cdot)`.
 
+Optionally the coordinates (every path) and the context values (both encoders) enter the
+networks through a Fourier-feature encoding
+:math:`\gamma(a) = [a, \sin(2^k \pi a), \cos(2^k \pi a)]_{k < K}` per component (Tancik et al.,
+"Fourier features let networks learn high frequency functions in low dimensional domains",
+NeurIPS 2020). With :math:`K = 0` (Kim et al.'s ANP) the ReLU networks learn the sharp,
+parameter-dependent fronts of PME and Stefan only slowly (spectral bias): the decoder cannot place
+the front even when handed the true parameter, and the encoders do not resolve the small
+differences of the context values that carry the parameter (``docs/probconserv.md``).
+
 Training maximises the ELBO
 :math:`\mathbb E_{q(z \mid C \cup T)} \log p(y_T \mid x_T, r, z) - \mathrm{KL}(q(z \mid C \cup T)
 \,\|\, q(z \mid C))`. Prediction draws :math:`S` latents from :math:`q(z \mid C)` and combines
@@ -93,6 +102,8 @@ class AttentiveNeuralProcess(nn.Module):
     n_heads : attention heads (paper: 4).
     n_self_attention : self-attention layers on each context path (Kim et al.: 2).
     min_std : lower bound of the predictive std of the decoder.
+    n_fourier : K, octaves of the Fourier-feature encoding of the coordinates and of the context
+        values (0: raw inputs, as in Kim et al.); each component becomes ``1 + 2 K`` features.
     """
 
     def __init__(
@@ -103,27 +114,41 @@ class AttentiveNeuralProcess(nn.Module):
         n_heads: int = 4,
         n_self_attention: int = 2,
         min_std: float = 1e-3,
+        n_fourier: int = 0,
     ) -> None:
         super().__init__()
         if width % n_heads != 0:
             raise DataError(f"width ({width}) must be divisible by n_heads ({n_heads})")
+        if int(n_fourier) < 0:
+            raise DataError(f"n_fourier must be >= 0; got {n_fourier}")
         self.x_dim, self.y_dim, self.width, self.min_std = x_dim, y_dim, width, float(min_std)
-        self.latent_embed = _MLP([x_dim + y_dim, width, width])
+        self.n_fourier = int(n_fourier)
+        self.in_dim = x_dim * (1 + 2 * self.n_fourier)  # coordinate features after the encoding
+        in_dim, val_dim = self.in_dim, y_dim * (1 + 2 * self.n_fourier)
+        self.latent_embed = _MLP([in_dim + val_dim, width, width])
         self.latent_sa = nn.ModuleList(
             [_AttentionBlock(width, n_heads) for _ in range(n_self_attention)]
         )
         self.latent_head = _MLP([width, width, 2 * width])
-        self.det_embed = _MLP([x_dim + y_dim, width, width])
+        self.det_embed = _MLP([in_dim + val_dim, width, width])
         self.det_sa = nn.ModuleList([_AttentionBlock(width, n_heads) for _ in range(n_self_attention)])
-        self.key_embed = _MLP([x_dim, width, width])
+        self.key_embed = _MLP([in_dim, width, width])
         self.cross = _AttentionBlock(width, n_heads)
-        self.dec_in = nn.Linear(x_dim + 2 * width, width)
+        self.dec_in = nn.Linear(in_dim + 2 * width, width)
         self.dec = _MLP([width, width, width, 2 * y_dim])
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Fourier features [a, sin(2^k pi a), cos(2^k pi a)], k < n_fourier, of each component of x."""
+        if self.n_fourier == 0:
+            return x
+        freq = torch.pi * 2.0 ** torch.arange(self.n_fourier, dtype=x.dtype, device=x.device)
+        angle = (x[..., None] * freq).flatten(-2)
+        return torch.cat([x, torch.sin(angle), torch.cos(angle)], dim=-1)
 
     # -- paths --------------------------------------------------------------------------------
     def latent(self, xc: torch.Tensor, yc: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Latent distribution q(z | C): mean and std, each (B, width)."""
-        s = self.latent_embed(torch.cat([xc, yc], dim=-1))
+        s = self.latent_embed(torch.cat([self.features(xc), self.features(yc)], dim=-1))
         for block in self.latent_sa:
             s = block(s, s, s)
         mu, raw = self.latent_head(s.mean(dim=1)).chunk(2, dim=-1)
@@ -133,18 +158,19 @@ class AttentiveNeuralProcess(nn.Module):
         self, xc: torch.Tensor, yc: torch.Tensor, xt: torch.Tensor
     ) -> torch.Tensor:
         """Cross-attended representation r_* of each target, (B, Nt, width)."""
-        r = self.det_embed(torch.cat([xc, yc], dim=-1))
+        fc = self.features(xc)
+        r = self.det_embed(torch.cat([fc, self.features(yc)], dim=-1))
         for block in self.det_sa:
             r = block(r, r, r)
-        return self.cross(self.key_embed(xt), self.key_embed(xc), r)
+        return self.cross(self.key_embed(self.features(xt)), self.key_embed(fc), r)
 
     def decode(
         self, xt: torch.Tensor, r: torch.Tensor, z: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and std at the targets; ``z`` is (B, width) or (S, B, width) -> (S?, B, Nt, y_dim)."""
         w = self.dec_in.weight
-        w_x, w_r, w_z = w.split([self.x_dim, self.width, self.width], dim=1)
-        h = xt @ w_x.T + r @ w_r.T + self.dec_in.bias  # (B, Nt, W): shared by all latent draws
+        w_x, w_r, w_z = w.split([self.in_dim, self.width, self.width], dim=1)
+        h = self.features(xt) @ w_x.T + r @ w_r.T + self.dec_in.bias  # (B, Nt, W): shared by all latent draws
         h = h + (z @ w_z.T).unsqueeze(-2)
         mean, raw = self.dec(torch.relu(h)).chunk(2, dim=-1)
         std = self.min_std + (1.0 - self.min_std) * nn.functional.softplus(raw)
@@ -165,14 +191,24 @@ class AttentiveNeuralProcess(nn.Module):
         xt: torch.Tensor,
         yt: torch.Tensor,
         generator: torch.Generator | None = None,
+        nll_beta: float = 0.0,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Negative ELBO per target point: (loss, nll, kl), one reparameterised latent draw."""
+        r"""Negative ELBO per target point: (loss, nll, kl), one reparameterised latent draw.
+
+        ``nll_beta`` > 0 weights each point's Gaussian NLL by :math:`\mathrm{sg}(\sigma^{2\beta})`
+        (beta-NLL, Seitzer et al., ICLR 2022; ``sg``: no gradient): without it the gradient of the
+        mean is scaled by :math:`1/\sigma^2`, so the mean barely moves where the network has learned
+        a large std (the front). 0 is the plain ELBO.
+        """
         mu_p, sd_p = self.latent(xc, yc)
         mu_q, sd_q = self.latent(torch.cat([xc, xt], 1), torch.cat([yc, yt], 1))
         eps = torch.randn(mu_q.shape, generator=generator, dtype=mu_q.dtype)
         z = mu_q + sd_q * eps
         mean, std = self.decode(xt, self.deterministic(xc, yc, xt), z)
-        nll = (torch.log(std) + 0.5 * ((yt - mean) / std) ** 2).mean() + 0.5 * np.log(2 * np.pi)
+        point = torch.log(std) + 0.5 * ((yt - mean) / std) ** 2
+        if nll_beta > 0:
+            point = point * std.detach() ** (2.0 * nll_beta)
+        nll = point.mean() + 0.5 * np.log(2 * np.pi)
         kl = (
             torch.log(sd_p / sd_q) + (sd_q**2 + (mu_q - mu_p) ** 2) / (2 * sd_p**2) - 0.5
         ).sum(-1).mean() / xt.shape[1]
@@ -219,6 +255,7 @@ def train_anp(
     logger: logging.Logger | logging.LoggerAdapter | None = None,
     desc: str = "ANP",
     lr_floor: float = 0.1,
+    nll_beta: float = 0.0,
 ) -> np.ndarray:
     """Fit an ANP by Adam on the negative ELBO (plus an optional penalty), in place.
 
@@ -238,6 +275,8 @@ def train_anp(
         (SoftC); ``batch`` holds tensors ``xc, yc, xt, yt`` and each entry of ``extras``.
     extras : per-function arrays (leading axis F) passed to ``penalty`` (e.g. ``param``).
     logger : progress logger.
+    nll_beta : beta of the beta-NLL weighting of the likelihood term
+        (:meth:`AttentiveNeuralProcess.elbo_loss`; 0: the plain ELBO).
 
     Returns
     -------
@@ -270,7 +309,7 @@ def train_anp(
     for step in range(int(n_steps)):
         idx = torch.from_numpy(rng.choice(n_f, size=bs, replace=False))
         b_xt, b_yt = xt[idx], yt[idx]
-        loss, nll, _ = model.elbo_loss(xc[idx], yc[idx], b_xt, b_yt, generator=gen)
+        loss, nll, _ = model.elbo_loss(xc[idx], yc[idx], b_xt, b_yt, generator=gen, nll_beta=nll_beta)
         if penalty is not None:
             batch = {"xc": xc[idx], "yc": yc[idx], "xt": b_xt, "yt": b_yt}
             batch.update({k: v[idx] for k, v in extra_t.items()})

@@ -105,12 +105,14 @@ def train_softc(
     n_points: int = 64,
     lr_floor: float = 0.1,
     logger: logging.Logger | logging.LoggerAdapter | None = None,
+    nll_beta: float = 0.0,
 ) -> np.ndarray:
     r"""Train (or fine-tune) ``model`` on :math:`-\mathrm{ELBO} + \lambda \cdot` mean squared residual.
 
     Inputs as in :func:`sciml.probconserv.model.train_anp` plus ``param`` (F,), the PDE parameter
     of each training function, ``weight`` :math:`\lambda` and ``n_points`` collocation points per
-    function and step. Returns the loss history.
+    function and step (``nll_beta`` weights the likelihood term as for the ANP). Returns the loss
+    history.
     """
     pen = make_softc_penalty(problem, weight, n_points)
     return train_anp(
@@ -128,4 +130,5 @@ def train_softc(
         logger=logger,
         desc=f"SoftC-ANP {problem}",
         lr_floor=lr_floor,
+        nll_beta=nll_beta,
     )
