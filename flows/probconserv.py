@@ -11,7 +11,7 @@ challenger and promotes it only if its test MSE is lower. Science in :mod:`sciml
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import matplotlib
 
@@ -89,8 +89,13 @@ class ProbConservConfig(FlowConfig):
     batch_size: int = Field(8, ge=1)
     lr: float = Field(1e-3, gt=0)
     lr_floor: float = Field(0.1, gt=0, le=1)
-    # beta-NLL weighting of the likelihood term (0: the plain ELBO); chosen on validation parameters
-    nll_beta: float = Field(0.5, ge=0, le=1)
+    # beta-NLL weighting of the ANP's likelihood term per problem (0: the plain ELBO); chosen on
+    # validation parameters (docs/probconserv.md): it helps Stefan and PME, hurts diffusion.
+    # SoftC keeps the plain ELBO + lambda * residual (beta < 1 would shrink the likelihood
+    # against the residual term, i.e. change lambda's meaning)
+    nll_beta: dict[Problem, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=lambda: {"diffusion": 0.0, "pme": 0.5, "stefan": 0.5}
+    )
     # SoftC-ANP: lambda, steps, collocation points; fine-tuned from the ANP or trained from scratch
     softc_weight: float = Field(1.0, ge=0)
     softc_steps: int = Field(150, ge=1)
@@ -121,7 +126,7 @@ class ProbConservConfig(FlowConfig):
             "n_heads": 4,
             "n_self_attention": 2,
             "n_fourier": 0,
-            "nll_beta": 0.0,
+            "nll_beta": {"diffusion": 0.0, "pme": 0.0, "stefan": 0.0},
             "n_train_functions": 10_000,
             "n_steps": 20_000,
             "batch_size": 250,
@@ -177,8 +182,8 @@ def train_problem(problem: str, config: ProbConservConfig) -> dict[str, dict[str
     data = make_training_set(problem, config.n_train_functions, seed=seed)
     xc = normalise_inputs(problem, data.x_context)
     xt = normalise_inputs(problem, data.x_target)
-    common = dict(batch_size=config.batch_size, lr=config.lr, lr_floor=config.lr_floor,
-                  nll_beta=config.nll_beta)  # fmt: skip
+    beta = config.nll_beta.get(problem, 0.0)
+    common = dict(batch_size=config.batch_size, lr=config.lr, lr_floor=config.lr_floor, nll_beta=beta)
     anp = _new_anp(config, seed)
     train_anp(anp, xc, data.y_context, xt, data.y_target, n_steps=config.n_steps, seed=seed,
               logger=logger, desc=f"ANP {problem}", **common)  # fmt: skip
@@ -190,7 +195,7 @@ def train_problem(problem: str, config: ProbConservConfig) -> dict[str, dict[str
     train_softc(softc, problem, xc, data.y_context, xt, data.y_target, data.param,
                 n_steps=config.softc_steps, seed=seed + 1, weight=config.softc_weight,
                 n_points=config.softc_points, logger=logger, batch_size=config.batch_size,
-                lr=softc_lr, lr_floor=config.lr_floor, nll_beta=config.nll_beta)  # fmt: skip
+                lr=softc_lr, lr_floor=config.lr_floor)  # fmt: skip
     return {"anp": anp.state_dict(), "softc": softc.state_dict()}
 
 
@@ -208,7 +213,7 @@ def _unpack(flat: dict[str, torch.Tensor]) -> dict[str, dict[str, dict[str, torc
 
 def _stored_config(info: dict[str, Any]) -> dict[str, Any]:
     """The config saved with a model version (older versions lack ``n_fourier``/``nll_beta``: 0)."""
-    return {"n_fourier": 0, "nll_beta": 0.0, **info.get("config", {})}
+    return {"n_fourier": 0, "nll_beta": dict.fromkeys(_PROBLEM_INDEX, 0.0), **info.get("config", {})}
 
 
 @task
