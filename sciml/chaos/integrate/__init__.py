@@ -43,7 +43,6 @@ from sciml.errors import ConfigError, DataError
 
 from ._compiled import (
     PolyBatch,
-    em_substeps,
     pack_polynomial,
     poly_batch,
     solve_ode_compiled,
@@ -54,7 +53,7 @@ from ._compiled import (
 from ._dde import dde_steps, solve_dde
 from ._maps import iterate_map
 from ._rk import STATUS, BatchResult, solve_ode
-from ._sde import solve_sde
+from ._sde import em_substeps, solve_sde
 from ._stiff import solve_stiff
 
 __all__ = [

@@ -37,6 +37,7 @@ from scipy.integrate._ivp import dop853_coefficients as _d8
 from sciml.errors import DataError, DivergenceError
 
 from ._rk import STATUS, BatchResult
+from ._sde import em_substeps
 
 __all__ = [
     "PolyBatch",
@@ -46,7 +47,6 @@ __all__ = [
     "solve_sde_compiled",
     "solve_ode_poly",
     "solve_sde_poly",
-    "em_substeps",
 ]
 
 _NS = _d8.N_STAGES
@@ -236,13 +236,6 @@ def solve_ode_compiled(
             "check the initial conditions and parameters, or lower the tolerances")
     return BatchResult(t=grid, y=out, status=status, n_steps=n_acc, nfev=int(nfev.sum()),
                        info={"method": "DOP853", "rtol": rtol, "atol": atol, "compiled": True})
-
-
-def em_substeps(t_eval: np.ndarray, max_dt: float) -> tuple[np.ndarray, np.ndarray]:
-    """Grid intervals and their Euler-Maruyama substep counts (as in ``solve_sde``)."""
-    dts = np.diff(np.asarray(t_eval, dtype=np.float64))
-    nsub = np.array([max(1, int(np.ceil(dt / max_dt - 1e-9))) for dt in dts], dtype=np.int64)
-    return dts, nsub
 
 
 def solve_sde_compiled(

@@ -14,6 +14,13 @@ from ._rk import (
 )
 
 
+def em_substeps(t_eval: np.ndarray, max_dt: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""Grid intervals and their Euler-Maruyama substep counts :math:`\lceil \Delta t/\mathrm{max\_dt}\rceil`
+    (at least 1), shapes (n_t - 1,); shared by :func:`solve_sde` and the compiled path."""
+    dts = np.diff(np.asarray(t_eval, dtype=np.float64))
+    return dts, np.maximum(1, np.ceil(dts / max_dt - 1e-9)).astype(np.int64)
+
+
 def solve_sde(
     fun: RHS,
     y0: np.ndarray,
@@ -73,16 +80,18 @@ def solve_sde(
     dts = np.diff(t_eval)
     if max_dt is None:
         max_dt = (dts.min() if dts.size else 1.0) / 20
-    subs = [max(1, int(np.ceil(dt / max_dt - 1e-9))) for dt in dts]
+    _, subs = em_substeps(t_eval, max_dt)
     if normals is not None:
         normals = np.asarray(normals, dtype=np.float64)
-        if normals.shape != (sum(subs), batch, dim):
-            raise DataError(f"normals must have shape {(sum(subs), batch, dim)}; got {normals.shape}")
+        n_sub = int(subs.sum())
+        if normals.shape != (n_sub, batch, dim):
+            raise DataError(f"normals must have shape {(n_sub, batch, dim)}; got {normals.shape}")
     out = np.empty((batch, t_eval.size, dim))
     out[:, 0] = x
     alive = np.ones(batch, dtype=bool)
     q = 0
     for k, (dt, nsub) in enumerate(zip(dts, subs, strict=True)):
+        nsub = int(nsub)
         d = dt / nsub
         sq = noise * np.sqrt(d) * sig
         for _ in range(nsub):
