@@ -115,18 +115,13 @@ def tail_amplitude(x: np.ndarray, params: CombustorParams) -> np.ndarray:
     n_frame = params.samples_per_frame
     n = int(round(params.fs / params.f0))
     n = min(max(n, 2), n_frame)
-    f = np.fft.rfftfreq(n, 1.0 / params.fs)
-    bins = np.flatnonzero((f >= params.band[0]) & (f <= params.band[1]))
+    bins = _band_bins(params, n)
     if bins.size == 0:
         raise DataError(
             f"no bin of a {n}-sample DFT (resolution {params.fs / n:g} Hz) lies in the mode band "
             f"{params.band}; widen band_lo/band_hi around f0={params.f0:g} Hz"
         )
-    x = np.asarray(x, dtype=np.float64)
-    if x.shape[-1] % n_frame:
-        raise DataError(f"fast signal length {x.shape[-1]} is not a multiple of the frame length {n_frame}")
-    fr = x.reshape(*x.shape[:-1], -1, n_frame)[..., n_frame - n :]
-    spec = np.abs(np.fft.rfft(fr, axis=-1)) ** 2
+    spec = _frame_spectrum(np.asarray(x, dtype=np.float64), params, last=n)
     return (2.0 / n) * np.sqrt(spec[..., bins].sum(-1))
 
 

@@ -391,16 +391,20 @@ def frame_amplitude(x: np.ndarray, params: CombustorParams) -> np.ndarray:
     return (2.0 / params.samples_per_frame) * np.sqrt(spec[..., _band_bins(params)].sum(axis=-1))
 
 
-def _frame_spectrum(x: np.ndarray, params: CombustorParams) -> np.ndarray:
+def _frame_spectrum(x: np.ndarray, params: CombustorParams, last: int | None = None) -> np.ndarray:
+    """|DFT|^2 of every frame, or of only its ``last`` samples; shape (..., n_frames, bins)."""
     n = params.samples_per_frame
     if x.shape[-1] % n:
         raise DataError(f"fast signal length {x.shape[-1]} is not a multiple of the frame length {n}")
     fr = x.reshape(*x.shape[:-1], x.shape[-1] // n, n)
+    if last is not None:
+        fr = fr[..., n - last :]
     return np.abs(np.fft.rfft(fr, axis=-1)) ** 2
 
 
-def _band_bins(params: CombustorParams) -> np.ndarray:
-    f = np.fft.rfftfreq(params.samples_per_frame, 1.0 / params.fs)
+def _band_bins(params: CombustorParams, n_samples: int | None = None) -> np.ndarray:
+    """Bins of an ``n_samples`` DFT (default: one frame) inside ``params.band``."""
+    f = np.fft.rfftfreq(n_samples or params.samples_per_frame, 1.0 / params.fs)
     return np.flatnonzero((f >= params.band[0]) & (f <= params.band[1]))
 
 
