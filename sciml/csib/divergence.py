@@ -11,9 +11,14 @@ Divergence Information Bottleneck for Regression", ICLR 2024 (arXiv:2404.17951),
 
 plus the kernel-width rules (Silverman, median heuristic, fixed), :func:`kernel_width`.
 
-Every estimator is batched over leading dimensions (``(..., n, d)`` sample sets), works in
-log-space with ``logsumexp`` so that a tiny kernel width cannot underflow the Gram sums, and is
-differentiable in its sample arguments (kernel widths chosen by a rule are detached).
+Every estimator is batched over leading dimensions (``(..., n, d)`` sample sets) and is
+differentiable in its sample arguments (kernel widths chosen by a rule are detached). Sums that
+can underflow (the cross term of :func:`cs_divergence`, a prediction far from every target) are
+taken in log space (a floored ``logsumexp``), so a tiny kernel width cannot turn them into
+``log 0``. Sums whose Gram matrix has a unit diagonal (every row sum >= 1: the CS-QMI, the inner
+sums of the prediction term) are taken in the linear domain with ``exp2``, with an analytic
+backward for the prediction term; the training step at batch 256 costs about a third of the
+log-space version's (``benchmarks/bench_csib.py``). Tests check both against log-space references.
 
 Bandwidth convention
 --------------------
@@ -76,7 +81,7 @@ def _sq_dists(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return (a - b.transpose(-1, -2)).square()
     aa = (a * a).sum(-1, keepdim=True)
     bb = (b * b).sum(-1, keepdim=True).transpose(-1, -2)
-    return (aa + bb - 2.0 * a @ b.transpose(-1, -2)).clamp_min(0.0)
+    return torch.relu(aa + bb - 2.0 * a @ b.transpose(-1, -2))  # relu: a cheaper backward than clamp
 
 
 def kernel_width(z: torch.Tensor, rule: KernelWidth = "silverman", median_samples: int = 128) -> torch.Tensor:
@@ -119,8 +124,11 @@ def kernel_width(z: torch.Tensor, rule: KernelWidth = "silverman", median_sample
     elif rule == "median":
         m = min(n, max(int(median_samples), 2))
         zs = z[..., :m, :]
-        iu = torch.triu_indices(m, m, offset=1, device=z.device)
-        width = _sq_dists(zs, zs)[..., iu[0], iu[1]].median(dim=-1).values.sqrt()
+        if zs.ndim == 2:  # one sample set: pdist gives the m(m-1)/2 distances directly
+            width = torch.pdist(zs).median()
+        else:
+            iu = torch.triu_indices(m, m, offset=1, device=z.device)
+            width = _sq_dists(zs, zs)[..., iu[0], iu[1]].median(dim=-1).values.sqrt()
     else:
         raise ConfigError(
             f"kernel width rule {rule!r} unknown; use 'silverman', 'median' or a positive float"
@@ -153,10 +161,46 @@ def log_gram(a: torch.Tensor, b: torch.Tensor, width: torch.Tensor) -> torch.Ten
     -------
     Tensor, shape (..., n, m)
     """
-    return -_sq_dists(a, b) / (2.0 * width * width)
+    return _sq_dists(a, b) * (-0.5 / (width * width))
+
+
+def _log2_gram(a: torch.Tensor, b: torch.Tensor, width: torch.Tensor) -> torch.Tensor:
+    """:func:`log_gram` in base 2, for ``exp2`` (about 3x faster than ``exp`` on CPUs)."""
+    return _sq_dists(a, b) * (-0.5 * _LOG2E / (width * width))
 
 
 _FLOOR = -60.0
+_LOG2E = 1.0 / math.log(2.0)
+
+
+class _FlooredLogSumExp(torch.autograd.Function):
+    """Floored log-sum-exp with a one-multiplication backward.
+
+    Forward: ``m = max a``, ``e = exp(max(a - m, floor))``, ``out = log(sum e) + m``; it keeps the
+    normalised weights ``p = e / sum e`` (the softmax, d out / d a) for the backward pass,
+    ``grad_a = grad_out * p``, instead of letting autograd differentiate every elementwise step
+    (shift, floor, exponential, sum, log): on a 256 x 256 Gram matrix that is one pass over the
+    matrix instead of about six. Below the floor the exact derivative is < e^-60: set to 0.
+    """
+
+    @staticmethod
+    def forward(ctx, a: torch.Tensor, dims: tuple[int, ...], floor: float) -> torch.Tensor:
+        m = a.amax(dim=dims, keepdim=True)
+        e = (a - m).mul_(_LOG2E).clamp_min_(floor * _LOG2E).exp2_()  # exp2: ~3x faster than exp
+        total = e.sum(dim=dims, keepdim=True)
+        if ctx.needs_input_grad[0]:
+            ctx.save_for_backward(e.div_(total))
+        ctx.dims = dims
+        return (total.log_() + m).squeeze(dims)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out: torch.Tensor):
+        (p,) = ctx.saved_tensors
+        grad = grad_out
+        for d in sorted(x % p.ndim for x in ctx.dims):
+            grad = grad.unsqueeze(d)
+        return grad * p, None, None
 
 
 def stable_logsumexp(a: torch.Tensor, dim: int | tuple[int, ...]) -> torch.Tensor:
@@ -164,12 +208,53 @@ def stable_logsumexp(a: torch.Tensor, dim: int | tuple[int, ...]) -> torch.Tenso
 
     Terms more than 60 nats below the largest one add at most ``n * e^-60`` relative to it
     (invisible in float32/float64), but left alone they become denormal floats, which are
-    10-100x slower on CPUs; flooring keeps every exponent a normal number.
+    10-100x slower on CPUs; flooring keeps every exponent a normal number. The gradient is the
+    softmax of ``a`` over ``dim`` (:class:`_FlooredLogSumExp`, first derivatives only).
     """
-    m = a.amax(dim=dim, keepdim=True).detach()
-    out = torch.log(torch.exp((a - m).clamp_min(_FLOOR)).sum(dim=dim, keepdim=True)) + m
-    dims = (dim,) if isinstance(dim, int) else dim
-    return out.squeeze(dims)
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    return _FlooredLogSumExp.apply(a, dims, _FLOOR)
+
+
+class _KernelRowLogSum(torch.autograd.Function):
+    r"""Row log-sums :math:`s_j = \log \sum_i K_{ji}\, e^{-c (a_j - b_i)^2}` of 1-D samples.
+
+    The prediction term's inner sums for scalar targets, in one pass over the N x N matrix with
+    an analytic backward (``K`` carries no gradient):
+
+    .. math::
+
+        \partial s_j / \partial a_j = -2c \sum_i w_{ji} d_{ji} / S_j, \qquad
+        \partial s_j / \partial b_i = 2c\, w_{ji} d_{ji} / S_j,
+
+    with :math:`d_{ji} = a_j - b_i`, :math:`w_{ji} = K_{ji} e^{-c d_{ji}^2}`,
+    :math:`S_j = \sum_i w_{ji}`. Linear domain: the caller checks that every :math:`S_j` is a
+    normal number (it falls back to log-space otherwise).
+    """
+
+    @staticmethod
+    def forward(ctx, k: torch.Tensor, a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        d = a - b.transpose(-1, -2)  # (..., N, N)
+        w = (d * d).mul_(-c * _LOG2E).exp2_().mul_(k)  # exp(-c d^2) as exp2: ~3x faster than exp
+        total = w.sum(-1)
+        ctx.save_for_backward(w, d, total, c)
+        return total.log()
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out: torch.Tensor):
+        w, d, total, c = ctx.saved_tensors
+        q = w * d  # not in place: a retained graph may run this backward again
+        r = (grad_out / total)[..., None]  # (..., N, 1)
+        two_c = 2.0 * c
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[1]:
+            grad_a = -two_c * r * q.sum(-1, keepdim=True)
+        if ctx.needs_input_grad[2]:
+            grad_b = two_c * (r.transpose(-1, -2) @ q).transpose(-1, -2)
+        return None, grad_a, grad_b, None
+
+
+_TINY_ROW_SUM = math.exp(_FLOOR)
 
 
 def _log_mean(logk: torch.Tensor, dims: tuple[int, ...]) -> torch.Tensor:
@@ -287,12 +372,30 @@ def conditional_cs_divergence(
         raise DataError(f"x and y must hold the same number of samples, got {x.shape[-2]} and {y.shape[-2]}")
     wx = _widths(x, sigma_x)
     wy = _widths(y, sigma_y)
-    lk = log_gram(x, x, wx)  # (..., j, i)
-    log_px = stable_logsumexp(lk, dim=-1)  # (..., j): log sum_i K_ji
+    if y.shape[-1] == 1 and not x.requires_grad:
+        # scalar targets (regression): linear-domain row sums with an analytic backward. K has
+        # K_jj = 1, so sum_i K_ji >= 1; entries below e^-60 are set to exactly 0, so that no
+        # product is denormal (exp itself is 10-40x slower on arguments below about -87).
+        k = _log2_gram(x, x, wx).clamp_min_(_FLOOR * _LOG2E).exp2_()
+        k = torch.nn.functional.threshold_(k, 1.5 * _TINY_ROW_SUM, 0.0)
+        log_px = k.sum(-1).log()
+        c = 0.5 / (wy * wy)
+
+        def inner(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+            num = _KernelRowLogSum.apply(k, a, b, c)
+            if bool((num < _FLOOR).any()) or not bool(torch.isfinite(num).all()):
+                # a prediction ~20 kernel widths from every target: exact log-space sums instead
+                num = stable_logsumexp(log_gram(x, x, wx) + log_gram(a, b, wy), dim=-1)
+            return num
+    else:
+        lk = log_gram(x, x, wx)  # (..., j, i)
+        log_px = stable_logsumexp(lk, dim=-1)  # (..., j): log sum_i K_ji
+
+        def inner(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+            return stable_logsumexp(lk + log_gram(a, b, wy), dim=-1)
 
     def term(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        num = stable_logsumexp(lk + log_gram(a, b, wy), dim=-1)
-        return stable_logsumexp(num - 2.0 * log_px, dim=-1)
+        return stable_logsumexp(inner(a, b) - 2.0 * log_px, dim=-1)
 
     if x.requires_grad or y.requires_grad:
         pp = term(y, y)
@@ -337,15 +440,17 @@ def cs_mutual_information(
     t = _as_samples(t, "t")
     if x.shape[-2] != t.shape[-2]:
         raise DataError(f"x and t must hold the same number of samples, got {x.shape[-2]} and {t.shape[-2]}")
-    lk = log_gram(x, x, _widths(x, sigma_x) * _SQRT2)
-    ll = log_gram(t, t, _widths(t, sigma_t) * _SQRT2)
+    # Linear domain: every Gram matrix has a unit diagonal, so each row sum is >= 1 and each
+    # full sum >= N (no underflow); K and L entries that underflow are negligible against them.
+    k = _log2_gram(x, x, _widths(x, sigma_x) * _SQRT2).exp2_()
+    ell = _log2_gram(t, t, _widths(t, sigma_t) * _SQRT2).exp2()
     n = x.shape[-2]
     log_n = math.log(n)
-    joint = _log_mean(lk + ll, (-2, -1))
-    rows_k = stable_logsumexp(lk, dim=-1)  # log sum_j K_ij
-    rows_l = stable_logsumexp(ll, dim=-1)
-    marg = stable_logsumexp(rows_k, dim=-1) + stable_logsumexp(rows_l, dim=-1) - 4.0 * log_n
-    cross = stable_logsumexp(rows_k + rows_l, dim=-1) - 3.0 * log_n
+    joint = (k * ell).sum((-2, -1)).log() - 2.0 * log_n
+    rows_k = k.sum(-1)  # sum_j K_ij
+    rows_l = ell.sum(-1)
+    marg = rows_k.sum(-1).log() + rows_l.sum(-1).log() - 4.0 * log_n
+    cross = (rows_k * rows_l).sum(-1).log() - 3.0 * log_n
     return joint + marg - 2.0 * cross
 
 

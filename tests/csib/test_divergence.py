@@ -219,3 +219,106 @@ def test_input_errors():
         cs_mutual_information(torch.zeros(10, 2), torch.zeros(9, 2))
     with pytest.raises(DataError, match="at least 2"):
         cs_divergence(torch.zeros(1, 2), torch.zeros(5, 2), 1.0)
+
+
+# --- the fast paths (linear domain, analytic backward) against log-space references ---------
+
+
+def _log_space_conditional(x, y, y_hat, wx, wy):
+    """Reference: Prop. 1 with every sum in log space via torch.logsumexp (autograd backward)."""
+    lk = -torch.cdist(x, x) ** 2 / (2 * wx**2)
+    log_px = torch.logsumexp(lk, -1)
+
+    def term(a, b):
+        num = torch.logsumexp(lk - (a - b.T) ** 2 / (2 * wy**2), -1)
+        return torch.logsumexp(num - 2 * log_px, -1)
+
+    return term(y, y) + term(y_hat, y_hat) - 2 * term(y, y_hat)
+
+
+def _log_space_qmi(x, t, wx, wt):
+    lk = -torch.cdist(x, x) ** 2 / (4 * wx**2)
+    ll = -torch.cdist(t, t) ** 2 / (4 * wt**2)
+    n = x.shape[0]
+    joint = torch.logsumexp((lk + ll).flatten(), 0) - 2 * math.log(n)
+    rk, rl = torch.logsumexp(lk, -1), torch.logsumexp(ll, -1)
+    marg = torch.logsumexp(rk, 0) + torch.logsumexp(rl, 0) - 4 * math.log(n)
+    cross = torch.logsumexp(rk + rl, 0) - 3 * math.log(n)
+    return joint + marg - 2 * cross
+
+
+@pytest.mark.parametrize("far", [False, True])
+def test_fast_prediction_term_matches_log_space_value_and_gradient(far):
+    g = _gen(31)
+    x = torch.randn(120, 4, generator=g, dtype=torch.float64)
+    y = torch.randn(120, 1, generator=g, dtype=torch.float64)
+    yh = y + 0.7 * torch.randn(120, 1, generator=g, dtype=torch.float64)
+    if far:  # ~50 target widths away: its linear-domain row sum underflows to 0, log space takes over
+        yh[3] = 100.0
+    yh.requires_grad_(True)
+    fast = conditional_cs_divergence(x, y, yh, 0.6, 2.0)
+    (g_fast,) = torch.autograd.grad(fast, yh)
+    ref = _log_space_conditional(x, y, yh, 0.6, 2.0)
+    (g_ref,) = torch.autograd.grad(ref, yh)
+    assert torch.isfinite(fast) and torch.isfinite(g_fast).all()
+    torch.testing.assert_close(fast, ref, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(g_fast, g_ref, rtol=1e-8, atol=1e-12)  # finite: no 0 * inf from an underflow
+
+
+def test_fast_prediction_term_float32_agrees_with_float64():
+    g = _gen(32)
+    x = torch.randn(256, 8, generator=g)
+    y = torch.randn(256, 1, generator=g)
+    yh = (y + 0.5 * torch.randn(256, 1, generator=g)).requires_grad_(True)
+    v32 = conditional_cs_divergence(x, y, yh, 0.25, 2.0)
+    (g32,) = torch.autograd.grad(v32, yh)
+    y64 = yh.detach().double().requires_grad_(True)
+    v64 = conditional_cs_divergence(x.double(), y.double(), y64, 0.25, 2.0)
+    (g64,) = torch.autograd.grad(v64, y64)
+    assert float(v32) == pytest.approx(float(v64), rel=1e-4)
+    torch.testing.assert_close(g32.double(), g64, rtol=1e-3, atol=1e-7)
+
+
+def test_kernel_row_logsum_passes_gradcheck():
+    from sciml.csib.divergence import _KernelRowLogSum
+
+    g = _gen(33)
+    k = torch.rand(2, 7, 7, generator=g, dtype=torch.float64)
+    a = torch.randn(2, 7, 1, generator=g, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(2, 7, 1, generator=g, dtype=torch.float64, requires_grad=True)
+    c = torch.full((2, 1, 1), 0.3, dtype=torch.float64)
+    assert torch.autograd.gradcheck(lambda a, b: _KernelRowLogSum.apply(k, a, b, c), (a, b))
+
+
+def test_floored_logsumexp_matches_torch_value_and_gradient():
+    from sciml.csib.divergence import stable_logsumexp
+
+    a = (3.0 * torch.randn(5, 40, 30, generator=_gen(34), dtype=torch.float64)).requires_grad_(True)
+    for dim in (-1, (-2, -1)):
+        out = stable_logsumexp(a, dim)
+        ref = torch.logsumexp(a, dim)
+        torch.testing.assert_close(out, ref, rtol=1e-13, atol=1e-13)
+        w = torch.randn(out.shape, generator=_gen(35), dtype=torch.float64)
+        (g1,) = torch.autograd.grad((out * w).sum(), a)
+        (g2,) = torch.autograd.grad((ref * w).sum(), a)
+        torch.testing.assert_close(g1, g2, rtol=1e-12, atol=1e-14)
+
+
+def test_linear_domain_qmi_matches_log_space_value_and_gradient():
+    g = _gen(36)
+    x = torch.randn(150, 3, generator=g, dtype=torch.float64)
+    t = (x[:, :2] + 0.5 * torch.randn(150, 2, generator=g, dtype=torch.float64)).requires_grad_(True)
+    for wx, wt in ((0.7, 0.4), (2.0, 1.5)):
+        val = cs_mutual_information(x, t, wx, wt)
+        ref = _log_space_qmi(x, t, wx, wt)
+        torch.testing.assert_close(val, ref, rtol=1e-10, atol=1e-13)
+        (g1,) = torch.autograd.grad(val, t)
+        (g2,) = torch.autograd.grad(ref, t)
+        torch.testing.assert_close(g1, g2, rtol=1e-8, atol=1e-13)
+
+
+def test_median_rule_single_set_equals_batched_path():
+    z = torch.randn(300, 5, generator=_gen(37), dtype=torch.float64)
+    single = kernel_width(z, "median")  # pdist path
+    batched = kernel_width(z[None].expand(2, -1, -1), "median")  # Gram path
+    torch.testing.assert_close(batched, single.expand(2), rtol=1e-10, atol=0)
