@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import time
 from pathlib import Path
 
@@ -61,12 +62,12 @@ def main(argv=None) -> str:
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     cfg = ExperimentConfig(oracle_states=args.oracle_states)
-    t = {}  # stage -> (wall s, process CPU s)
+    t = {}  # stage -> (wall s, process CPU s, peak RSS so far MiB)
     clock = [time.perf_counter(), time.process_time()]
 
     def lap(name):
         w, c = time.perf_counter(), time.process_time()
-        t[name] = (w - clock[0], c - clock[1])
+        t[name] = (w - clock[0], c - clock[1], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         clock[:] = [w, c]
 
     t0, c0 = time.perf_counter(), time.process_time()
@@ -169,6 +170,11 @@ def main(argv=None) -> str:
             L.append(f"| aleatoric comparable (ratio in [{ALE_BAND[0]:.2f}, {ALE_BAND[1]:.2f}]) after "
                      f"p_dyn fails ({mode}) | {m} | x{e['aleatoric_ratio']:.2f} | - | "
                      f"{'yes' if ale_ok else 'NO'} |")
+    for m in ("anchored_ensemble", "bnn"):
+        e = fail["effects"][(m, "p_dyn", "stale")]
+        L.append(f"| stale p_dyn features flagged (frozen-value monitor), after / before | {m} | "
+                 f"{e['flagged']:.2f} / {e['flagged_before']:.2f} | - | "
+                 f"{'yes' if e['flagged'] >= 0.9 and e['flagged_before'] == 0 else 'NO'} |")
     L.append(f"| default profile < 10 min on 2 cores | all | {total:.0f} s wall, {total_cpu:.0f} s CPU | - | "
              f"{'yes' if total < 600 else 'NO'} |")
     L.append("")
@@ -184,15 +190,18 @@ def main(argv=None) -> str:
     L.append("zeroed: the raw signal reads 0; frozen: the raw signal holds its last sample (a stuck "
              "sensor; for a fast channel this removes all acoustic content, so its features equal "
              "the zeroed ones); stale: not a sensor failure but a stuck feature pipeline repeating "
-             "the last per-frame features (every value stays in the training range). Flagged: "
+             "the last per-frame features (every value stays in the training range). Out of range: "
              "fraction of windows with some channel outside its training range widened by 1 "
-             "training std (`Standardizer.out_of_range`), after / before the failure.\n")
-    L.append("| model | sensor | mode | epistemic ratio | aleatoric ratio | flagged after | "
-             "flagged before |")
+             "training std (`Standardizer.out_of_range`); frozen: fraction with some channel whose "
+             "last values repeat exactly for longer than in any training window, and >= 3 frames "
+             "(`Standardizer.frozen`); after / before the failure.\n")
+    L.append("| model | sensor | mode | epistemic ratio | aleatoric ratio | out of range after / "
+             "before | frozen after / before |")
     L.append("|---|---|---|---|---|---|---|")
     for (m, sen, mode), e in fail["effects"].items():
         L.append(f"| {m} | {sen} | {mode} | {e['epistemic_ratio']:.2f} | {e['aleatoric_ratio']:.2f} "
-                 f"| {e['out_of_range']:.2f} | {e['out_of_range_before']:.2f} |")
+                 f"| {e['out_of_range']:.2f} / {e['out_of_range_before']:.2f} "
+                 f"| {e['frozen']:.2f} / {e['frozen_before']:.2f} |")
     L.append("")
     L.append("### Sensor ablation (anchored ensembles, 500 ms)\n")
     L.append("| sensor set | RMSE | CRPS | coverage90 |")
@@ -212,11 +221,16 @@ def main(argv=None) -> str:
     L.append("### Timing\n")
     L.append("Wall time was measured while other agents shared the 2 cores; process CPU time "
              "(1 torch thread) is the less disturbed figure.\n")
-    L.append("| stage | wall s | CPU s |")
-    L.append("|---|---|---|")
-    for k, (v, c) in t.items():
-        L.append(f"| {k} | {v:.1f} | {c:.1f} |")
-    L.append(f"| **total** | **{total:.1f}** | **{total_cpu:.1f}** |")
+    L.append("| stage | wall s | CPU s | peak RSS so far (MiB) |")
+    L.append("|---|---|---|---|")
+    for k, (v, c, r) in t.items():
+        L.append(f"| {k} | {v:.1f} | {c:.1f} | {r:.0f} |")
+    peak = max(r for *_, r in t.values())
+    L.append(f"| **total** | **{total:.1f}** | **{total_cpu:.1f}** | **{peak:.0f}** |")
+    L.append("")
+    L.append("Peak RSS here is this benchmark's single process (stages run one after another); the "
+             "flow (`sciml run thermoacoustic`) trains the four models in parallel threads, its "
+             "peak is in `benchmarks/results/pipeline.md`.")
     L.append("")
     text = "\n".join(L)
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -49,6 +49,7 @@ from sciml.thermoacoustic import (  # noqa: E402
     to_dataset,
     train_forecasters,
 )
+from sciml.thermoacoustic.data import str_labels  # noqa: E402
 
 WORKFLOW_NAME = "thermoacoustic"
 RUNS = "thermoacoustic/runs"
@@ -68,6 +69,7 @@ class ThermoacousticConfig(FlowConfig):
     window: int = Field(30, ge=1)
     horizons: tuple[int, ...] = (1, 5, 10, 20, 30, 50)
     future_stride: int = Field(5, ge=1)
+    train_stride: int = Field(1, ge=1)
     n_members: int = Field(5, ge=2)
     hidden: tuple[int, ...] = (64, 64)
     epochs: int = Field(12, ge=1)
@@ -87,6 +89,7 @@ class ThermoacousticConfig(FlowConfig):
     ig_samples: int = Field(64, ge=1)
     ig_steps: int = Field(64, ge=4)
     recalibrate: bool = True
+    revert_aleatoric: bool = True
 
     PROFILES = {
         "fast": {},
@@ -108,10 +111,23 @@ class ThermoacousticConfig(FlowConfig):
         return ExperimentConfig.from_dict(self.model_dump())
 
 
-def _load(config: ThermoacousticConfig):
+# simulator-only variables that only the oracle reads (``nu_fast`` is as large as a fast channel)
+_ORACLE_ONLY = ("nu_fast", "state", "nu", "delta")
+
+
+def _load(config: ThermoacousticConfig, oracle: bool = False, train_only: bool = False):
+    """Runs (without the oracle's variables unless ``oracle``; only the train and validation
+    runs if ``train_only``), their prepared features, and the experiment config."""
     cfg = config.experiment()
-    ds = get_catalog().open(RUNS).load()
-    return ds, prepare(ds, cfg), cfg
+    ds = get_catalog().open(RUNS)
+    if not oracle:
+        ds = ds.drop_vars([v for v in _ORACLE_ONLY if v in ds.data_vars])
+    splits = ("train", "val", "test")
+    if train_only:
+        splits = ("train", "val")
+        ds = ds.isel(run=np.flatnonzero(np.isin(str_labels(ds["split"].values), splits)))
+    ds = ds.load()
+    return ds, prepare(ds, cfg, splits), cfg
 
 
 @task
@@ -125,14 +141,14 @@ def simulate(config: ThermoacousticConfig) -> str:
 @task
 def train_model(model: str, runs: str, config: ThermoacousticConfig):
     """Fit one forecaster on the train runs."""
-    _, prep, cfg = _load(config)
+    _, prep, cfg = _load(config, train_only=True)
     return train_forecasters(prep, cfg, (model,), logger=run_logger())[model]
 
 
 @task
 def forecast_and_score(models: dict, runs: str, config: ThermoacousticConfig) -> dict:
     """Forecast the held-out runs, run the oracle, score; write forecasts and metrics."""
-    ds, prep, cfg = _load(config)
+    ds, prep, cfg = _load(config, oracle=True)
     fcs = predict_all(models, prep, n_samples=cfg.bnn_samples)
     orc = oracle_study(ds, prep, cfg)
     ev = evaluate(prep, fcs, cfg, orc)

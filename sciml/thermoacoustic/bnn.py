@@ -97,7 +97,9 @@ class BNNForecaster:
     """A fitted BNN: the model, its guide (holding its own parameters) and the fit's seed.
 
     ``var_scale`` (H,) is the per-horizon variance factor of the validation recalibration (None:
-    none), applied by the workflow to the mixture forecast.
+    none), applied by the workflow to the mixture forecast; ``ale_prior`` (H,) the
+    validation-average aleatoric variance (standardised), the noise level that off-data forecasts
+    revert to (:meth:`~.model.Forecast.revert_aleatoric`).
     """
 
     model: BayesianMLP
@@ -105,6 +107,7 @@ class BNNForecaster:
     seed: int
     losses: np.ndarray
     var_scale: np.ndarray | None = None
+    ale_prior: np.ndarray | None = None
 
     def predict(self, x: np.ndarray, n_samples: int = 100, chunk: int = 8192) -> Forecast:
         """Mixture summary of ``n_samples`` posterior predictive (mu, var) draws (standardised)."""

@@ -50,6 +50,7 @@ __all__ = [
     "channel_indices",
     "measured_amplitude",
     "nowcast",
+    "still_frames",
     "tail_amplitude",
 ]
 
@@ -150,6 +151,7 @@ def frame_features(
     slow: dict[str, np.ndarray],
     controls: dict[str, np.ndarray],
     params: CombustorParams,
+    chunk: int = 16,
 ) -> np.ndarray:
     """Per-frame features of every channel.
 
@@ -157,6 +159,7 @@ def frame_features(
     ----------
     p_dyn, oh_star : ndarray, shape (n_runs, n_frames * N)
     slow, controls : dicts of ndarray, shape (n_runs, n_frames)
+    chunk : runs whose fast channels are transformed at once (memory only)
 
     Returns
     -------
@@ -174,22 +177,30 @@ def frame_features(
         mean = x.reshape(*x.shape[:-1], -1, n).mean(-1)
         return band, rest, mean
 
-    pb, pr, _ = band_and_rest(p_dyn)
-    pt = tail_amplitude(p_dyn, params)
-    ob, _, om = band_and_rest(oh_star)
-    la = np.log(pb + AMP_FLOOR)
-    feats = [la, np.log(pr + AMP_FLOOR), np.log(pt + AMP_FLOOR),
+    # fast channels a few runs at a time: the float64 copies and spectra stay small
+    p_dyn, oh_star = np.asarray(p_dyn), np.asarray(oh_star)
+    if p_dyn.shape != oh_star.shape or p_dyn.ndim != 2:
+        raise DataError(f"p_dyn {p_dyn.shape} and oh_star {oh_star.shape} must be (n_runs, n_fast)")
+    n_runs = p_dyn.shape[0]
+    fast = np.empty((5, n_runs, p_dyn.shape[1] // n))
+    for c0 in range(0, n_runs, chunk):
+        sl = slice(c0, c0 + chunk)
+        pb, pr, _ = band_and_rest(p_dyn[sl])
+        ob, _, om = band_and_rest(oh_star[sl])
+        fast[:, sl] = (pb, pr, tail_amplitude(p_dyn[sl], params), ob, om)
+    la = np.log(fast[0] + AMP_FLOOR)
+    feats = [la, np.log(fast[1] + AMP_FLOOR), np.log(fast[2] + AMP_FLOOR),
              *(_ema(la, tau * params.frame_rate) for tau in EMA_TIMES),
-             np.log(ob + AMP_FLOOR), om]
+             np.log(fast[3] + AMP_FLOOR), fast[4]]
     feats += [np.asarray(slow[k], dtype=np.float64) for k in SLOW_CHANNELS]
     feats += [np.asarray(controls[k], dtype=np.float64) for k in CONTROL_CHANNELS]
     shapes = {f.shape for f in feats}
     if len(shapes) != 1:
         raise DataError(f"fast and frame channels disagree in shape: {sorted(shapes)}")
-    f = np.stack(feats, axis=-1)
+    f = np.stack(feats, axis=-1).astype(np.float32)
     if not np.all(np.isfinite(f)):
         raise DataError("non-finite frame features; check the sensor channels for NaN/inf")
-    return f.astype(np.float32)
+    return f
 
 
 @dataclass
@@ -246,20 +257,44 @@ def make_windows(
     ks = np.arange(window - 1, n_frames - hmax, stride)
     r_idx = np.repeat(runs, ks.size)
     k_idx = np.tile(ks, runs.size)
-    lag = np.arange(-window + 1, 1)
-    x_hist = feats[r_idx[:, None], k_idx[:, None] + lag[None, :]]  # (n, W, C)
+    n, n_c = r_idx.size, feats.shape[2]
+    # filled lag by lag: no (n, W, C) temporary next to the (n, C, W) result
+    x_hist = np.empty((n, n_c, window), dtype=np.float32)
+    for j, lag in enumerate(range(-window + 1, 1)):
+        x_hist[:, :, j] = feats[r_idx, k_idx + lag]
     ctrl = np.array([FEATURE_CHANNELS.index(c) for c in CONTROL_CHANNELS])
     fut = np.arange(future_stride, hmax + 1, future_stride)
     x_fut = feats[r_idx[:, None], k_idx[:, None] + fut[None, :]][..., ctrl]  # (n, F, 2)
     y = amplitude[r_idx[:, None], k_idx[:, None] + h[None, :]]
     return Windows(
-        x_hist=np.ascontiguousarray(x_hist.transpose(0, 2, 1), dtype=np.float32),
+        x_hist=x_hist,
         x_fut=np.ascontiguousarray(x_fut.transpose(0, 2, 1), dtype=np.float32),
         y=y.astype(np.float32),
         y_now=amplitude[r_idx, k_idx].astype(np.float32),
         run=r_idx,
         frame=k_idx,
     )
+
+
+def still_frames(x_hist: np.ndarray) -> np.ndarray:
+    """Trailing run of exactly repeated values per window and channel.
+
+    Parameters
+    ----------
+    x_hist : ndarray, shape (n, C, W)
+
+    Returns
+    -------
+    ndarray of int, shape (n, C): how many of the last frames equal the frame before them
+    (0 if the last frame changed; at most W - 1).
+    """
+    n, c, n_w = x_hist.shape
+    run = np.zeros((n, c), dtype=np.int64)
+    alive = np.ones((n, c), dtype=bool)
+    for j in range(n_w - 1, 0, -1):
+        alive &= x_hist[:, :, j] == x_hist[:, :, j - 1]
+        run += alive
+    return run
 
 
 def nowcast(w: Windows) -> np.ndarray:
@@ -286,7 +321,8 @@ class Standardizer:
     poorly), and the base is whatever the sensor reports, so a failed sensor fails the base too.
     A sensor set without the dynamic pressure does not observe the amplitude, so it models
     :math:`z_h = (a_{k+h} - m_h)/s_h` (``residual=False``). ``hist_min``/``hist_max`` hold each
-    channel's training range (:meth:`out_of_range`).
+    channel's training range (:meth:`out_of_range`), ``hist_still`` the longest run of exactly
+    repeated values per channel in the training windows (:meth:`frozen`).
     """
 
     hist_mean: np.ndarray
@@ -298,6 +334,7 @@ class Standardizer:
     hist_min: np.ndarray
     hist_max: np.ndarray
     residual: bool = True
+    hist_still: np.ndarray | None = None
 
     @classmethod
     def fit(cls, w: Windows, residual: bool = True) -> Standardizer:
@@ -307,20 +344,27 @@ class Standardizer:
         fs = w.x_fut.std(axis=(0, 2)) + 1e-6
         d = w.y.astype(np.float64) - (nowcast(w)[:, None] if residual else 0.0)
         return cls(hm, hs, fm, fs, d.mean(axis=0), d.std(axis=0) + 1e-6,
-                   w.x_hist.min(axis=(0, 2)), w.x_hist.max(axis=(0, 2)), bool(residual))
+                   w.x_hist.min(axis=(0, 2)), w.x_hist.max(axis=(0, 2)), bool(residual),
+                   still_frames(w.x_hist).max(axis=0))
 
     def _base(self, w: Windows) -> np.ndarray:
         return nowcast(w) if self.residual else np.zeros(len(w))
 
     def inputs(self, w: Windows, channels: np.ndarray | None = None) -> np.ndarray:
-        """Flattened standardised inputs, shape (n, C' * W + 2 * F), float32."""
-        xh = (w.x_hist - self.hist_mean[None, :, None]) / self.hist_std[None, :, None]
-        if channels is not None:
-            xh = xh[:, channels]
+        """Flattened standardised inputs, shape (n, C' * W + 2 * F), float32.
+
+        Written channel by channel into one preallocated array (no full-size temporaries).
+        """
+        ch = np.arange(w.x_hist.shape[1]) if channels is None else np.asarray(channels)
+        n, n_w, n_f = len(w), w.x_hist.shape[2], w.x_fut.shape[1] * w.x_fut.shape[2]
+        out = np.empty((n, ch.size * n_w + n_f), dtype=np.float32)
+        xh = out[:, : ch.size * n_w].reshape(n, ch.size, n_w)
+        for i, c in enumerate(ch):
+            np.subtract(w.x_hist[:, c], np.float32(self.hist_mean[c]), out=xh[:, i])
+            xh[:, i] /= np.float32(self.hist_std[c])
         xf = (w.x_fut - self.fut_mean[None, :, None]) / self.fut_std[None, :, None]
-        return np.concatenate([xh.reshape(len(w), -1), xf.reshape(len(w), -1)], axis=1).astype(
-            np.float32
-        )
+        out[:, ch.size * n_w :] = xf.reshape(n, -1)
+        return out
 
     def target(self, w: Windows) -> np.ndarray:
         """Standardised targets (n, H) of windows ``w``."""
@@ -350,6 +394,53 @@ class Standardizer:
         hi = (self.hist_max + margin * self.hist_std)[None, :, None]
         return ((w.x_hist < lo) | (w.x_hist > hi)).any(axis=2)
 
+    def exceedance(self, w: Windows) -> np.ndarray:
+        r"""Largest distance of any input channel outside its training range, in training stds.
+
+        Returns
+        -------
+        ndarray, shape (n,): 0 for a window inside the training range of every channel, else
+        :math:`\max_{c,t} \max(m_c - x_{ct}, x_{ct} - M_c, 0)/s_c` with :math:`[m_c, M_c]` the
+        channel's training range and :math:`s_c` its training std.
+        """
+        out = np.zeros(len(w))
+        for c in range(w.x_hist.shape[1]):
+            x = w.x_hist[:, c]
+            e = np.maximum(self.hist_min[c] - x.min(axis=1), x.max(axis=1) - self.hist_max[c])
+            np.maximum(out, e / self.hist_std[c], out=out)
+        return out
+
+    def off_data_weight(self, w: Windows) -> np.ndarray:
+        r"""Weight :math:`\nu = 1 - \exp(-e^2/2)` of the prior noise level, shape (n,).
+
+        :math:`e` is :meth:`exceedance`: :math:`\nu = 0` inside the training range, 0.39 at one
+        training std outside (the margin of the range monitor), 0.99 beyond three.
+        """
+        e = self.exceedance(w)
+        return -np.expm1(-0.5 * e**2)
+
+    def frozen(self, w: Windows, min_frames: int = 3) -> np.ndarray:
+        """Which channels of each window have stopped changing (a frozen-value monitor).
+
+        A channel is flagged when its last values repeat exactly for more frames than it ever
+        did in the training windows (:func:`still_frames`), and for at least ``min_frames``.
+        Noisy channels (every sensor feature) never repeat a value in training, so a stuck
+        feature pipeline or a sample-and-hold is flagged after ``min_frames`` frames; control
+        commands legitimately hold for whole plateaus, longer than a window, so they are never
+        flagged.
+
+        Returns
+        -------
+        ndarray of bool, shape (n, C)
+        """
+        if self.hist_still is None:
+            from sciml.errors import ConfigError
+
+            raise ConfigError("this Standardizer carries no training still-frame counts "
+                              "(hist_still); refit it with Standardizer.fit")
+        lim = np.maximum(np.asarray(self.hist_still) + 1, min_frames)
+        return still_frames(w.x_hist) >= lim[None, :]
+
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {
             "hist_mean": self.hist_mean, "hist_std": self.hist_std,
@@ -357,11 +448,13 @@ class Standardizer:
             "y_mean": self.y_mean, "y_std": self.y_std,
             "hist_min": self.hist_min, "hist_max": self.hist_max,
             "residual": np.asarray([float(self.residual)]),
-        }
+        } | ({} if self.hist_still is None else {"hist_still": np.asarray(self.hist_still)})
 
     @classmethod
     def from_arrays(cls, d: dict) -> Standardizer:
         arrs = (np.asarray(d[k], dtype=np.float64) for k in
                 ("hist_mean", "hist_std", "fut_mean", "fut_std", "y_mean", "y_std", "hist_min",
                  "hist_max"))
-        return cls(*arrs, residual=bool(np.asarray(d["residual"]).ravel()[0]))
+        still = d.get("hist_still")
+        return cls(*arrs, residual=bool(np.asarray(d["residual"]).ravel()[0]),
+                   hist_still=None if still is None else np.asarray(still).astype(np.int64))

@@ -114,6 +114,29 @@ class Forecast:
         f = np.asarray(factor)
         return Forecast(self.mean, self.aleatoric_var * f, self.epistemic_var * f)
 
+    def revert_aleatoric(self, weight: np.ndarray, prior_var: np.ndarray) -> Forecast:
+        r"""Pull the aleatoric part towards a prior noise level off the data.
+
+        .. math:: \sigma^2_{ale}(x) \leftarrow (1 - \nu(x))\,\sigma^2_{ale}(x) + \nu(x)\,\eta
+
+        (Skafte, Jorgensen & Hauberg 2019, "extrapolation architecture"). With one weight per
+        sample, mixing each member's variance and then averaging equals mixing the average, so
+        it applies to the mixture summary. The epistemic part is unchanged.
+
+        Parameters
+        ----------
+        weight : ndarray, shape (n,), :math:`\nu \in [0, 1]` (0: on the data)
+        prior_var : ndarray, shape (H,), :math:`\eta`, in the forecast's units
+
+        References
+        ----------
+        .. [1] Skafte, Jorgensen, Hauberg, "Reliable training and estimation of variance
+           networks", NeurIPS 2019, pp. 6326-6336.
+        """
+        nu = np.asarray(weight, dtype=np.float64)[:, None]
+        eta = np.asarray(prior_var, dtype=np.float64)[None, :]
+        return Forecast(self.mean, (1.0 - nu) * self.aleatoric_var + nu * eta, self.epistemic_var)
+
 
 def combine_members(means: np.ndarray, variances: np.ndarray) -> Forecast:
     """Mixture summary of M members (axis 0): mean, aleatoric and epistemic variance.
@@ -157,6 +180,9 @@ class EnsembleMLP(nn.Module):
         # per-horizon variance factor of the validation recalibration (1 = none); not used by
         # forward, applied to the mixture forecast (see workflow.predict_one)
         self.register_buffer("var_scale", torch.ones(n_out))
+        # typical (validation-average) aleatoric variance per horizon, standardised units: the
+        # prior noise level that off-data forecasts revert to (Forecast.revert_aleatoric)
+        self.register_buffer("ale_prior", torch.full((n_out,), float("nan")))  # NaN: not fitted
 
     def bound_penalty(self) -> torch.Tensor:
         """Per-member sum of ``max_logvar - min_logvar`` (M,), the penalty of the bounded head."""

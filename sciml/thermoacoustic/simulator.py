@@ -199,7 +199,8 @@ class SimulatedRuns:
     (n_runs, n_frames) sampled at frame ends; ``amplitude`` (n_runs, n_frames) the 1T band
     amplitude of each frame of ``p_dyn`` (the target); ``nu`` (n_runs, n_frames) the true growth
     rate; ``state`` (n_runs, n_frames, 2) the acoustic state (eta, deta/dt) at each frame end;
-    ``nu_fast`` (n_runs, n_fast) the growth rate at the fast rate (needed to re-simulate);
+    ``nu_fast`` (n_runs, n_fast) the growth rate at the fast rate, float32 (needed to re-simulate;
+    the simulation itself integrates the float64 values, a relative difference below 1e-7);
     ``delta`` (n_runs,) the per-run offsets; ``params``.
     """
 
@@ -225,27 +226,41 @@ class SimulatedRuns:
 
 
 def control_schedule(
-    n_runs: int, n_fast: int, params: CombustorParams, rng: np.random.Generator
+    n_runs: int, n_fast: int, params: CombustorParams,
+    rng: np.random.Generator | list[np.random.Generator],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pre-programmed mass-flow sequences: random plateaus joined by linear ramps.
 
+    ``rng`` is one generator for all runs, or a list of ``n_runs`` generators (one per run, as
+    :func:`simulate_runs` uses them, so a run's schedule does not depend on the other runs).
     Returns ``mdot_ox, mdot_f``, each (n_runs, n_fast) [kg/s], at the fast rate.
     """
     t = np.arange(n_fast) / params.fs
     duration = n_fast / params.fs
     n_knots = int(np.ceil(duration / (params.plateau[0] + params.ramp[0]))) + 2
-    plate = rng.uniform(*params.plateau, size=(n_runs, n_knots))
-    ramp = rng.uniform(*params.ramp, size=(n_runs, n_knots))
-    lev_ox = rng.uniform(*params.mdot_ox_range, size=(n_runs, n_knots))
-    lev_f = rng.uniform(*params.mdot_f_range, size=(n_runs, n_knots))
+    if isinstance(rng, np.random.Generator):
+        plate = rng.uniform(*params.plateau, size=(n_runs, n_knots))
+        ramp = rng.uniform(*params.ramp, size=(n_runs, n_knots))
+        lev_ox = rng.uniform(*params.mdot_ox_range, size=(n_runs, n_knots))
+        lev_f = rng.uniform(*params.mdot_f_range, size=(n_runs, n_knots))
+    else:
+        if len(rng) != n_runs:
+            raise ConfigError(f"control_schedule: {len(rng)} generators for {n_runs} runs")
+        d = np.stack([np.stack([g.uniform(*rg, size=n_knots) for rg in
+                                (params.plateau, params.ramp, params.mdot_ox_range,
+                                 params.mdot_f_range)]) for g in rng])
+        plate, ramp, lev_ox, lev_f = (d[:, i] for i in range(4))
     # knot times: plateau i spans [s_i, s_i + plate_i], ramp to i+1 over ramp_i
     seg = plate + ramp
     starts = np.concatenate([np.zeros((n_runs, 1)), np.cumsum(seg, axis=1)[:, :-1]], axis=1)
     kt = np.stack([starts, starts + plate], axis=2).reshape(n_runs, -1)
     ox = np.repeat(lev_ox, 2, axis=1)
     fu = np.repeat(lev_f, 2, axis=1)
-    mdot_ox = np.stack([np.interp(t, kt[r], ox[r]) for r in range(n_runs)])
-    mdot_f = np.stack([np.interp(t, kt[r], fu[r]) for r in range(n_runs)])
+    mdot_ox = np.empty((n_runs, n_fast))
+    mdot_f = np.empty((n_runs, n_fast))
+    for r in range(n_runs):
+        mdot_ox[r] = np.interp(t, kt[r], ox[r])
+        mdot_f[r] = np.interp(t, kt[r], fu[r])
     return mdot_ox, mdot_f
 
 
@@ -409,9 +424,16 @@ def _band_bins(params: CombustorParams, n_samples: int | None = None) -> np.ndar
 
 
 def simulate_runs(
-    n_runs: int, duration: float, seed: int, params: CombustorParams | None = None
+    n_runs: int, duration: float, seed: int, params: CombustorParams | None = None,
+    chunk: int = 32,
 ) -> SimulatedRuns:
     """Simulate ``n_runs`` independent test runs of ``duration`` seconds (vectorised over runs).
+
+    Every run draws from its own generator, spawned from ``seed``
+    (``np.random.SeedSequence(seed).spawn(n_runs)``), so run ``i`` is the same whatever
+    ``n_runs`` or ``chunk``; runs are simulated ``chunk`` at a time, so the float64 fast-rate
+    intermediates (plant states, growth rate, forcing, state) never exceed ``chunk`` runs.
+    Stored fast channels (``p_dyn``, ``oh_star``, ``nu_fast``) are float32.
 
     Parameters
     ----------
@@ -419,6 +441,7 @@ def simulate_runs(
     duration : run length [s]; rounded down to whole frames.
     seed : seed of every random draw (schedules, offsets, forcing, sensor noise).
     params : CombustorParams (default: supercritical defaults).
+    chunk : runs simulated at once (memory only; the result does not depend on it).
 
     Returns
     -------
@@ -431,42 +454,57 @@ def simulate_runs(
     (2, 50)
     """
     p = (params or CombustorParams()).validate()
-    if n_runs < 1 or duration <= 0:
-        raise ConfigError(f"need n_runs >= 1 and duration > 0 (got {n_runs}, {duration})")
+    if n_runs < 1 or duration <= 0 or chunk < 1:
+        raise ConfigError(f"need n_runs >= 1, duration > 0 and chunk >= 1 (got {n_runs}, "
+                          f"{duration}, {chunk})")
     N = p.samples_per_frame
     n_frames = int(duration * p.frame_rate)
     n_fast = n_frames * N
-    rng = np.random.default_rng(seed)
-    mdot_ox, mdot_f = control_schedule(n_runs, n_fast, p, rng)
-    delta = rng.normal(0.0, p.sigma_delta, size=n_runs)
-    slow, nu_fast = operating_point(mdot_ox, mdot_f, p, delta)
-    # start in the stationary linear regime: small random state
-    a0 = np.sqrt(p.gamma / (4.0 * p.w0**2 * np.maximum(-nu_fast[:, 0], 5.0)))
-    eta0 = rng.normal(0.0, a0)
-    v0 = rng.normal(0.0, a0 * p.w0)
-    z = rng.standard_normal((n_runs, n_fast))
-    eta, v = integrate_mode(nu_fast, z, p, eta0, v0)
-    p_dyn = eta + p.noise_p_dyn * rng.standard_normal((n_runs, n_fast))
-    oh = _oh_star(eta, v, mdot_f, slow["p_c"], p) + p.oh_noise * rng.standard_normal((n_runs, n_fast))
+    seqs = np.random.SeedSequence(seed).spawn(n_runs)
+    p_dyn = np.empty((n_runs, n_fast), dtype=np.float32)
+    oh = np.empty((n_runs, n_fast), dtype=np.float32)
+    nu_fast = np.empty((n_runs, n_fast), dtype=np.float32)
+    slow = {k: np.empty((n_runs, n_frames)) for k in SLOW_CHANNELS}
+    controls = {k: np.empty((n_runs, n_frames)) for k in CONTROL_CHANNELS}
+    amplitude = np.empty((n_runs, n_frames))
+    nu = np.empty((n_runs, n_frames))
+    state = np.empty((n_runs, n_frames, 2))
+    delta = np.empty(n_runs)
     end = np.arange(N - 1, n_fast, N)
-    slow_f = {k: s[:, end] for k, s in slow.items()}
     noise_std = {"p_c": p.noise_p, "p_inj_ox": p.noise_p, "p_inj_f": p.noise_p,
                  "T_inj_ox": p.noise_t, "T_inj_f": p.noise_t}
-    slow_meas = {k: slow_f[k] + noise_std[k] * rng.standard_normal(slow_f[k].shape) for k in SLOW_CHANNELS}
-    controls = {"mdot_ox": mdot_ox[:, end], "mdot_f": mdot_f[:, end]}
-    return SimulatedRuns(
-        p_dyn=p_dyn.astype(np.float32),
-        oh_star=oh.astype(np.float32),
-        slow=slow_meas,
-        controls=controls,
-        amplitude=frame_amplitude(p_dyn, p),
-        nu=nu_fast[:, end],
-        state=np.stack([eta[:, end], v[:, end]], axis=-1),
-        nu_fast=nu_fast,
-        delta=delta,
-        params=p,
-        seed=seed,
-    )
+    for c0 in range(0, n_runs, chunk):
+        sl = slice(c0, min(c0 + chunk, n_runs))
+        gens = [np.random.default_rng(s) for s in seqs[sl]]
+        m = len(gens)
+        mdot_ox, mdot_f = control_schedule(m, n_fast, p, gens)
+        d = np.array([g.normal(0.0, p.sigma_delta) for g in gens])
+        slow_c, nu_c = operating_point(mdot_ox, mdot_f, p, d)
+        # start in the stationary linear regime: small random state
+        a0 = np.sqrt(p.gamma / (4.0 * p.w0**2 * np.maximum(-nu_c[:, 0], 5.0)))
+        st0 = np.array([g.normal(0.0, [a, a * p.w0]) for g, a in zip(gens, a0, strict=True)])
+        z = np.stack([g.standard_normal(n_fast) for g in gens])
+        eta, v = integrate_mode(nu_c, z, p, st0[:, 0], st0[:, 1])
+        del z
+        pd = eta + p.noise_p_dyn * np.stack([g.standard_normal(n_fast) for g in gens])
+        p_dyn[sl] = pd
+        amplitude[sl] = frame_amplitude(pd, p)
+        del pd
+        oh[sl] = _oh_star(eta, v, mdot_f, slow_c["p_c"], p) + p.oh_noise * np.stack(
+            [g.standard_normal(n_fast) for g in gens])
+        for k in SLOW_CHANNELS:
+            slow[k][sl] = slow_c[k][:, end] + noise_std[k] * np.stack(
+                [g.standard_normal(n_frames) for g in gens])
+        controls["mdot_ox"][sl] = mdot_ox[:, end]
+        controls["mdot_f"][sl] = mdot_f[:, end]
+        nu_fast[sl] = nu_c
+        nu[sl] = nu_c[:, end]
+        state[sl] = np.stack([eta[:, end], v[:, end]], axis=-1)
+        delta[sl] = d
+        del eta, v, slow_c, nu_c, mdot_ox, mdot_f
+    return SimulatedRuns(p_dyn=p_dyn, oh_star=oh, slow=slow, controls=controls,
+                         amplitude=amplitude, nu=nu, state=state, nu_fast=nu_fast, delta=delta,
+                         params=p, seed=seed)
 
 
 def _oh_star(eta, v, mdot_f, pc, p: CombustorParams):

@@ -75,11 +75,16 @@ class ExperimentConfig:
     """Sizes of the experiment (the flow's pydantic config carries the same fields).
 
     Times: ``duration`` [s] per run; ``window`` [frames] of history; ``horizons`` [frames]
-    (1 frame = 10 ms). Models: ``n_members``, ``hidden``, ``epochs`` (ensemble and deterministic
-    net); ``bnn_steps``, ``bnn_guide``, ``bnn_samples``. Studies: ``ablation_members``,
+    (1 frame = 10 ms); ``train_stride``: training windows start every ``train_stride`` frames
+    (neighbouring windows overlap almost fully; validation and test windows start every frame).
+    Models: ``n_members``, ``hidden``, ``epochs`` (ensemble and deterministic net);
+    ``bnn_steps``, ``bnn_guide``, ``bnn_samples``. Studies: ``ablation_members``,
     ``ablation_epochs``; ``oracle_states``, ``oracle_seeds``; ``fail_frac`` (failure at this
     fraction of a test run); ``threshold`` [bar], ``warn_prob``, ``lead_frames``, ``early_frames``,
-    ``quiet_frames`` of the onset warnings; ``ig_samples``, ``ig_steps``.
+    ``quiet_frames`` of the onset warnings; ``ig_samples``, ``ig_steps``. ``recalibrate``:
+    per-horizon variance factor fitted on the validation runs; ``revert_aleatoric``: off the
+    training range the aleatoric variance reverts to its validation average
+    (:meth:`~.model.Forecast.revert_aleatoric`, weight :meth:`~.features.Standardizer.off_data_weight`).
     """
 
     n_runs: int = 160
@@ -89,6 +94,7 @@ class ExperimentConfig:
     window: int = 30
     horizons: tuple[int, ...] = (1, 5, 10, 20, 30, 50)
     future_stride: int = 5
+    train_stride: int = 1
     n_members: int = 5
     hidden: tuple[int, ...] = (64, 64)
     epochs: int = 12
@@ -108,6 +114,7 @@ class ExperimentConfig:
     ig_samples: int = 64
     ig_steps: int = 64
     recalibrate: bool = True
+    revert_aleatoric: bool = True
     seed: int = 0
 
     @classmethod
@@ -151,8 +158,13 @@ def _raw(ds: xr.Dataset):
             {k: ds[k].values for k in CONTROL_CHANNELS})
 
 
-def prepare(ds: xr.Dataset, cfg: ExperimentConfig) -> Prepared:
-    """Validate a run set, compute frame features and cut windows per split."""
+def prepare(ds: xr.Dataset, cfg: ExperimentConfig,
+            splits: tuple[str, ...] = ("train", "val", "test")) -> Prepared:
+    """Validate a run set, compute frame features and cut windows per split.
+
+    ``splits``: which splits to cut windows for (training needs only train and val; the run set
+    may then hold only those runs). The standardiser is fitted on the train windows.
+    """
     from sciml.thermoacoustic.data import params_from_dataset
 
     ds = validate_runs(ds)
@@ -161,11 +173,14 @@ def prepare(ds: xr.Dataset, cfg: ExperimentConfig) -> Prepared:
     amp = ds["amplitude"].values.astype(np.float64)
     split = str_labels(ds["split"].values)
     windows = {}
-    for s in ("train", "val", "test"):
+    if "train" not in splits:
+        raise ConfigError(f"splits={splits} must include 'train' (the standardiser is fitted on it)")
+    for s in splits:
         runs = np.flatnonzero(split == s)
         if runs.size == 0:
             raise ConfigError(f"no {s} runs in the run set; adjust the split")
-        windows[s] = make_windows(feats, amp, cfg.window, cfg.horizons, cfg.future_stride, runs=runs)
+        windows[s] = make_windows(feats, amp, cfg.window, cfg.horizons, cfg.future_stride, runs=runs,
+                                  stride=cfg.train_stride if s == "train" else 1)
     return Prepared(feats, amp, windows, Standardizer.fit(windows["train"]), params, split,
                     str_labels(ds["run"].values), ds["time"].values)
 
@@ -205,18 +220,49 @@ def train_forecasters(
             from sciml.errors import unknown_name
 
             raise unknown_name("model", name, list(MODELS))
-        if cfg.recalibrate and name != "persistence":
-            wv = prep.windows["val"]
-            f = crps_variance_scale(wv.y, predict_one(out[name], prep, wv, n_samples=cfg.bnn_samples))
-            _set_var_scale(out[name], f)
+        if name == "persistence" or not (cfg.recalibrate or cfg.revert_aleatoric):
+            continue
+        wv = prep.windows["val"]
+        raw = _raw_forecast(out[name], prep.scaler.inputs(wv), cfg.bnn_samples)
+        if cfg.revert_aleatoric:
+            _set_buffer(out[name], "ale_prior", raw.aleatoric_var.mean(axis=0))
+        if cfg.recalibrate:
+            f = crps_variance_scale(wv.y, _to_bar(out[name], prep, wv, raw, scale=False))
+            _set_buffer(out[name], "var_scale", f)
     return out
 
 
-def _set_var_scale(model, f: np.ndarray) -> None:
+def _set_buffer(model, name: str, v: np.ndarray) -> None:
     if isinstance(model, EnsembleMLP):
-        model.var_scale.copy_(torch.as_tensor(f, dtype=torch.float32))
+        getattr(model, name).copy_(torch.as_tensor(v, dtype=torch.float32))
     else:
-        model.var_scale = np.asarray(f, dtype=np.float64)
+        setattr(model, name, np.asarray(v, dtype=np.float64))
+
+
+def _ale_prior(model) -> np.ndarray | None:
+    if isinstance(model, EnsembleMLP):
+        v = model.ale_prior.detach().numpy().astype(np.float64)
+        return v if np.all(np.isfinite(v)) else None
+    return getattr(model, "ale_prior", None)
+
+
+def _raw_forecast(model, x: np.ndarray, n_samples: int) -> Forecast:
+    """Standardised mixture forecast of a network (no reversion, no recalibration)."""
+    if isinstance(model, EnsembleMLP):
+        return predict_members(model, x)
+    if isinstance(model, BNNForecaster):
+        return model.predict(x, n_samples)
+    raise ConfigError(f"cannot predict with {type(model).__name__}")
+
+
+def _to_bar(model, prep: Prepared, w: Windows, raw: Forecast, scale: bool = True) -> Forecast:
+    """Off-data aleatoric reversion, back to bar, per-horizon recalibration (if fitted)."""
+    eta = _ale_prior(model)
+    if eta is not None:
+        raw = raw.revert_aleatoric(prep.scaler.off_data_weight(w), eta)
+    out = prep.scaler.forecast(raw, w)
+    f = _var_scale(model) if scale else None
+    return out if f is None else out.inflate(f)
 
 
 def _var_scale(model) -> np.ndarray | None:
@@ -231,15 +277,7 @@ def predict_one(model, prep: Prepared, w: Windows, x: np.ndarray | None = None,
     if isinstance(model, PersistenceForecaster):
         return model.predict(w.y_now)
     x = prep.scaler.inputs(w) if x is None else x
-    if isinstance(model, EnsembleMLP):
-        fc = predict_members(model, x)
-    elif isinstance(model, BNNForecaster):
-        fc = model.predict(x, n_samples)
-    else:
-        raise ConfigError(f"cannot predict with {type(model).__name__}")
-    out = prep.scaler.forecast(fc, w)
-    f = _var_scale(model)
-    return out if f is None else out.inflate(f)
+    return _to_bar(model, prep, w, _raw_forecast(model, x, n_samples))
 
 
 def predict_all(models: dict, prep: Prepared, split: str = "test", n_samples: int = 100) -> dict:
@@ -331,7 +369,9 @@ def failure_study(
     The failed windows carry what the failed sensor reports (``y_now`` from
     :func:`~.features.measured_amplitude`; the networks' base :func:`~.features.nowcast` reads the
     failed inputs) and the true amplitude as the target; ``out_of_range``
-    is the fraction of post-failure windows with some channel outside its training range.
+    is the fraction of post-failure windows with some channel outside its training range,
+    ``frozen`` the fraction with some channel that stopped changing
+    (:meth:`~.features.Standardizer.frozen`), ``flagged`` either (``*_before``: before the failure).
     """
     test = np.flatnonzero(prep.split == "test")
     raw = _raw(ds.isel(run=test))
@@ -348,7 +388,9 @@ def failure_study(
             w = make_windows(feats, prep.amplitude, cfg.window, cfg.horizons, cfg.future_stride,
                              runs=test)
             w.y_now = measured_amplitude(feats)[w.run, w.frame].astype(np.float32)
-            flagged = prep.scaler.out_of_range(w, margin=1.0).any(axis=1)
+            oor = prep.scaler.out_of_range(w, margin=1.0).any(axis=1)
+            still = prep.scaler.frozen(w).any(axis=1)
+            after = w.frame >= fail_frame
             for m in bayes:
                 nom = nominal[m]
                 fc = predict_one(models[m], prep, w, n_samples=cfg.bnn_samples)
@@ -356,8 +398,10 @@ def failure_study(
                 eff["series_nominal"] = nom.epistemic_std[:, -1]
                 eff["series_failed"] = fc.epistemic_std[:, -1]
                 eff["aleatoric_series_failed"] = fc.aleatoric_std[:, -1]
-                eff["out_of_range"] = float(flagged[w.frame >= fail_frame].mean())
-                eff["out_of_range_before"] = float(flagged[w.frame < fail_frame].mean())
+                for k, flag in (("out_of_range", oor), ("frozen", still),
+                                ("flagged", oor | still)):
+                    eff[k] = float(flag[after].mean())
+                    eff[f"{k}_before"] = float(flag[~after].mean())
                 out[(m, sensor, mode)] = eff
     return {"effects": out, "fail_frame": fail_frame, "run": nominal_w.run,
             "frame": nominal_w.frame}

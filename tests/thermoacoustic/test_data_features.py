@@ -22,6 +22,7 @@ from sciml.thermoacoustic.features import (
     channel_indices,
     measured_amplitude,
     nowcast,
+    still_frames,
     tail_amplitude,
 )
 from sciml.thermoacoustic.simulator import CombustorParams
@@ -145,6 +146,14 @@ def test_dead_fast_sensor_leaves_the_training_range(runs):
         after = wf.frame >= 50
         assert flag[after][:, FEATURE_CHANNELS.index("p_dyn_band")].all()
         assert nowcast(wf)[after].max() == 0.0
+        # exceedance in training stds: the band feature's distance below its training minimum
+        c = FEATURE_CHANNELS.index("p_dyn_band")
+        gap = (sc.hist_min[c] - np.log(AMP_FLOOR)) / sc.hist_std[c]
+        assert np.all(sc.exceedance(wf)[wf.frame >= 54] >= gap * (1 - 1e-5))
+        nu = sc.off_data_weight(wf)
+        np.testing.assert_allclose(nu, -np.expm1(-0.5 * sc.exceedance(wf) ** 2))
+        assert np.all(nu[wf.frame >= 54] > 0)
+    assert np.all(sc.exceedance(w) == 0) and np.all(sc.off_data_weight(w) == 0)
 
 
 def test_moving_average_channels_are_causal_first_order_lags():
@@ -161,3 +170,29 @@ def test_moving_average_channels_are_causal_first_order_lags():
     z = x.copy()
     z[:, 40:] = 5.0  # the future does not change the past
     np.testing.assert_array_equal(_ema(z, n)[:, :40], y[:, :40])
+
+
+def test_still_frames_counts_the_trailing_repeats():
+    x = np.array([[[1.0, 2.0, 2.0, 2.0], [1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 2.0, 3.0],
+                   [4.0, 4.0, 5.0, 5.0]]], dtype=np.float32)  # (n=1, C=4, W=4)
+    np.testing.assert_array_equal(still_frames(x), [[2, 3, 0, 1]])
+
+
+def test_frozen_monitor_flags_stale_features_not_held_controls(runs):
+    f = frame_features(runs.p_dyn, runs.oh_star, runs.slow, runs.controls, runs.params)
+    w = make_windows(f, runs.amplitude, window=5, horizons=(1, 5), runs=[0, 1])
+    sc = Standardizer.fit(w)
+    ctrl = [FEATURE_CHANNELS.index(c) for c in ("mdot_ox", "mdot_f")]
+    sensors = np.setdiff1d(np.arange(len(FEATURE_CHANNELS)), ctrl)
+    assert np.all(sc.hist_still[sensors] == 0)  # noisy features never repeat a value
+    assert not sc.frozen(w).any()
+    g = f.copy()
+    band = FEATURE_CHANNELS.index("p_dyn_band")
+    g[:, 50:, band] = g[:, 49:50, band]  # a stuck feature pipeline from frame 50 on
+    wf = make_windows(g, runs.amplitude, window=5, horizons=(1, 5), runs=[2, 3])
+    flag = sc.frozen(wf, min_frames=3)
+    # frame k >= 50 repeats frame 49: k - 49 trailing repeats, flagged from 3 on
+    np.testing.assert_array_equal(flag[:, band], wf.frame >= 52)
+    assert not np.delete(flag, band, axis=1).any()
+    rt = Standardizer.from_arrays(sc.to_arrays())
+    np.testing.assert_array_equal(rt.frozen(wf), sc.frozen(wf))

@@ -140,3 +140,20 @@ def test_bounded_variance_head_stays_inside_its_learned_bounds():
     far = predict_members(net, 8.0 * np.ones((64, 6), np.float32))
     near = predict_members(net, x[:64])
     assert far.epistemic_var.mean() > 5 * near.epistemic_var.mean()
+
+
+def test_reverting_the_aleatoric_part_mixes_members_then_averages():
+    rng = np.random.default_rng(3)
+    mu = rng.normal(size=(5, 40, 2))
+    var = rng.uniform(0.1, 2.0, size=(5, 40, 2))
+    nu = rng.uniform(0.0, 1.0, size=40)
+    eta = np.array([0.7, 1.3])
+    fc = combine_members(mu, var).revert_aleatoric(nu, eta)
+    # the same as reverting every member's variance, then taking the mixture summary
+    ref = combine_members(mu, (1 - nu[None, :, None]) * var + nu[None, :, None] * eta)
+    np.testing.assert_allclose(fc.aleatoric_var, ref.aleatoric_var, rtol=1e-12)
+    np.testing.assert_allclose(fc.epistemic_var, ref.epistemic_var, rtol=1e-12)
+    np.testing.assert_array_equal(fc.mean, ref.mean)
+    ends = combine_members(mu, var).revert_aleatoric(np.r_[np.zeros(20), np.ones(20)], eta)
+    np.testing.assert_allclose(ends.aleatoric_var[:20], var.mean(0)[:20], rtol=1e-12)
+    np.testing.assert_allclose(ends.aleatoric_var[20:], np.broadcast_to(eta, (20, 2)))

@@ -68,6 +68,22 @@ def test_same_seed_same_runs_other_seed_differs():
     assert a.state.shape == (3, 50, 2)
 
 
+def test_runs_do_not_depend_on_chunking_or_run_count():
+    a = simulate_runs(5, 0.3, seed=4, chunk=2)
+    b = simulate_runs(5, 0.3, seed=4, chunk=5)
+    c = simulate_runs(3, 0.3, seed=4)
+    for x in (b, c):
+        n = x.n_runs
+        np.testing.assert_array_equal(a.p_dyn[:n], x.p_dyn)
+        np.testing.assert_array_equal(a.oh_star[:n], x.oh_star)
+        np.testing.assert_array_equal(a.slow["T_inj_f"][:n], x.slow["T_inj_f"])
+        np.testing.assert_array_equal(a.state[:n], x.state)
+        np.testing.assert_array_equal(a.delta[:n], x.delta)
+    assert a.p_dyn.dtype == a.nu_fast.dtype == np.float32
+    # each run draws from its own stream
+    assert not np.allclose(a.delta[0], a.delta[1])
+
+
 def test_frame_amplitude_of_a_sinusoid_is_its_amplitude():
     p = CombustorParams()
     t = np.arange(20 * p.samples_per_frame) / p.fs
