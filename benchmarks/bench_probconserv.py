@@ -25,10 +25,14 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from benchmarks._common import header, write_fragment  # noqa: E402
-from flows.probconserv import ProbConservConfig, evaluate_problem_task, train_problem  # noqa: E402
+from flows.probconserv import (  # noqa: E402
+    ProbConservConfig,
+    _new_anp,
+    evaluate_problem_task,
+    train_problem,
+)
 from sciml.gpme import trapezoid_weights  # noqa: E402
 from sciml.probconserv import (  # noqa: E402
-    AttentiveNeuralProcess,
     evaluate_param,
     hardc_projection,
     make_test_set,
@@ -101,13 +105,7 @@ _VALIDATION = ("stefan", (0.57, 0.62, 0.67))
 def validation_fronts(config: ProbConservConfig, state: dict, seed: int) -> dict:
     """Posterior-mean front (mean over context draws) of ANP and ProbConserv-ANP per value."""
     problem, values = _VALIDATION
-    anp = AttentiveNeuralProcess(
-        width=config.width,
-        n_heads=config.n_heads,
-        n_self_attention=config.n_self_attention,
-        min_std=config.min_std,
-        n_fourier=config.n_fourier,
-    )
+    anp = _new_anp(config, 0)
     anp.load_state_dict(state["anp"])
     out = {}
     for j, value in enumerate(values):

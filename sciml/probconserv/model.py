@@ -91,6 +91,39 @@ class _AttentionBlock(nn.Module):
         return self.norm(q + self.out(att.transpose(-3, -2).flatten(-2)))
 
 
+POOLINGS: tuple[str, ...] = ("mean", "meanmax", "attention")
+
+
+class _Pooling(nn.Module):
+    r"""Permutation-invariant summary of the self-attended latent representations s_i, (B, N, W).
+
+    * ``mean``: :math:`\frac1N \sum_i s_i` (Kim et al.);
+    * ``meanmax``: :math:`[\frac1N \sum_i s_i, \max_i s_i]` (component-wise max: an order
+      statistic such as the last context point behind a front);
+    * ``attention``: pooling by multi-head attention (Lee et al., "Set Transformer", ICML 2019,
+      PMA): a learned query attends over the set, :math:`\mathrm{LN}(q + \mathrm{MHA}(q, s, s))`,
+      so each head can weight the few informative points instead of averaging all of them.
+    """
+
+    def __init__(self, kind: str, width: int, n_heads: int) -> None:
+        super().__init__()
+        if kind not in POOLINGS:
+            raise DataError(f"latent_pool must be one of {POOLINGS}; got {kind!r}")
+        self.kind = kind
+        self.out_dim = 2 * width if kind == "meanmax" else width
+        if kind == "attention":
+            self.query = nn.Parameter(torch.zeros(1, 1, width))
+            self.block = _AttentionBlock(width, n_heads)
+
+    def forward(self, s: torch.Tensor) -> torch.Tensor:
+        if self.kind == "mean":
+            return s.mean(dim=-2)
+        if self.kind == "meanmax":
+            return torch.cat([s.mean(dim=-2), s.amax(dim=-2)], dim=-1)
+        q = self.query.expand(*s.shape[:-2], 1, s.shape[-1])
+        return self.block(q, s, s)[..., 0, :]
+
+
 class AttentiveNeuralProcess(nn.Module):
     """Attentive Neural Process for scalar fields over (t, x).
 
@@ -104,6 +137,8 @@ class AttentiveNeuralProcess(nn.Module):
     min_std : lower bound of the predictive std of the decoder.
     n_fourier : K, octaves of the Fourier-feature encoding of the coordinates and of the context
         values (0: raw inputs, as in Kim et al.); each component becomes ``1 + 2 K`` features.
+    latent_pool : summary of the latent path's set (``mean``: Kim et al.; ``meanmax``;
+        ``attention``: a learned query, Set Transformer PMA); see :class:`_Pooling`.
     """
 
     def __init__(
@@ -115,6 +150,7 @@ class AttentiveNeuralProcess(nn.Module):
         n_self_attention: int = 2,
         min_std: float = 1e-3,
         n_fourier: int = 0,
+        latent_pool: str = "mean",
     ) -> None:
         super().__init__()
         if width % n_heads != 0:
@@ -129,7 +165,8 @@ class AttentiveNeuralProcess(nn.Module):
         self.latent_sa = nn.ModuleList(
             [_AttentionBlock(width, n_heads) for _ in range(n_self_attention)]
         )
-        self.latent_head = _MLP([width, width, 2 * width])
+        self.latent_pool = _Pooling(latent_pool, width, n_heads)
+        self.latent_head = _MLP([self.latent_pool.out_dim, width, 2 * width])
         self.det_embed = _MLP([in_dim + val_dim, width, width])
         self.det_sa = nn.ModuleList([_AttentionBlock(width, n_heads) for _ in range(n_self_attention)])
         self.key_embed = _MLP([in_dim, width, width])
@@ -151,7 +188,7 @@ class AttentiveNeuralProcess(nn.Module):
         s = self.latent_embed(torch.cat([self.features(xc), self.features(yc)], dim=-1))
         for block in self.latent_sa:
             s = block(s, s, s)
-        mu, raw = self.latent_head(s.mean(dim=1)).chunk(2, dim=-1)
+        mu, raw = self.latent_head(self.latent_pool(s)).chunk(2, dim=-1)
         return mu, 0.1 + 0.9 * torch.sigmoid(raw)
 
     def deterministic(
@@ -216,7 +253,8 @@ class AttentiveNeuralProcess(nn.Module):
 
 
 def init_weights(model: nn.Module, seed: int) -> nn.Module:
-    """Re-initialise all weights from ``seed`` (Xavier-uniform matrices, zero biases, unit norms).
+    """Re-initialise all weights from ``seed`` (Xavier-uniform matrices, zero biases, unit norms,
+    standard-normal pooling queries).
 
     Uses a local ``torch.Generator``, never the global RNG, so the same seed gives the same model.
     """
@@ -230,6 +268,8 @@ def init_weights(model: nn.Module, seed: int) -> nn.Module:
                 nn.init.xavier_uniform_(module.weight, generator=gen)
                 if module.bias is not None:
                     module.bias.zero_()
+            elif isinstance(module, _Pooling) and module.kind == "attention":
+                module.query.copy_(torch.randn(module.query.shape, generator=gen))
     return model
 
 

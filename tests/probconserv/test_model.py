@@ -165,3 +165,32 @@ def test_trained_anp_reads_its_context():
     # 150, 0.65 after 300
     assert np.corrcoef(dp, du)[0, 1] > 0.9
     assert 0.3 < np.linalg.norm(dp) / np.linalg.norm(du) < 1.5
+
+
+@pytest.mark.parametrize("pool", ["mean", "meanmax", "attention"])
+def test_latent_pooling_is_permutation_invariant_and_seeded(pool):
+    net = init_weights(AttentiveNeuralProcess(width=16, n_heads=2, latent_pool=pool), 3)
+    xc, yc = torch.rand(2, 12, 2), torch.rand(2, 12, 1)
+    perm = torch.randperm(12, generator=torch.Generator().manual_seed(0))
+    mu, sd = net.latent(xc, yc)
+    mu_p, sd_p = net.latent(xc[:, perm], yc[:, perm])
+    torch.testing.assert_close(mu, mu_p, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(sd, sd_p, rtol=1e-5, atol=1e-6)
+    assert mu.shape == (2, 16) and torch.all((sd >= 0.1) & (sd <= 1.0))
+    twin = init_weights(AttentiveNeuralProcess(width=16, n_heads=2, latent_pool=pool), 3)
+    for (k, a), b in zip(net.state_dict().items(), twin.state_dict().values(), strict=True):
+        assert torch.equal(a, b), k
+
+
+def test_meanmax_and_attention_pooling_closed_form():
+    s = torch.tensor([[[1.0, -2.0, 0.5, 0.0], [3.0, 0.0, -1.5, 2.0]]])  # (B=1, N=2, W=4)
+    mm = AttentiveNeuralProcess(width=4, n_heads=2, latent_pool="meanmax").latent_pool
+    torch.testing.assert_close(mm(s), torch.tensor([[2.0, -1.0, -0.5, 1.0, 3.0, 0.0, 0.5, 2.0]]))
+    att = init_weights(AttentiveNeuralProcess(width=4, n_heads=1, latent_pool="attention"), 0).latent_pool
+    blk = att.block
+    q = att.query[0]  # (1, W)
+    w = torch.softmax(blk.q(q) @ blk.k(s[0]).T / 2.0, dim=-1)  # one head of size 4: scale 1/sqrt(4)
+    want = blk.norm(q + blk.out(w @ blk.v(s[0])))
+    torch.testing.assert_close(att(s), want, rtol=1e-5, atol=1e-6)
+    with pytest.raises(DataError, match="latent_pool"):
+        AttentiveNeuralProcess(width=8, n_heads=2, latent_pool="median")
