@@ -10,6 +10,7 @@ import pytest
 from flows.gpme import GPMEDataConfig, gpme_data_flow
 from flows.probconserv import (
     ProbConservConfig,
+    _new_anp,
     _stored_config,
     probconserv_flow,
     probconserv_retrain_flow,
@@ -70,5 +71,12 @@ def test_probconserv_flow_end_to_end(prefect_harness, catalog):
 def test_profiles():
     paper = ProbConservConfig.for_profile("paper")
     assert (paper.width, paper.n_heads, paper.n_t, paper.n_x) == (128, 4, 201, 201)
+    assert (paper.n_fourier, paper.latent_pool) == (0, "mean")  # Kim et al.'s ANP
+    fast = ProbConservConfig.for_profile("fast", latent_pool="attention")
+    net = _new_anp(fast, 0)
+    assert (net.n_fourier, net.latent_pool.kind) == (fast.n_fourier, "attention")
+    # versions saved before these settings existed were trained with raw inputs and mean pooling
+    old = _stored_config({"config": {"seed": 3}})
+    assert (old["n_fourier"], old["latent_pool"], old["seed"]) == (0, "mean", 3)
     with pytest.raises(ConfigError, match="unknown profile"):
         ProbConservConfig.for_profile("huge")
