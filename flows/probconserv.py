@@ -109,8 +109,8 @@ class ProbConservConfig(FlowConfig):
     softc_lr: float | None = Field(None, gt=0)  # None: lr * lr_floor when fine-tuning, else lr
     # evaluation
     n_test_functions: int = Field(10, ge=1)
-    n_t: int = Field(101, ge=3)
-    n_x: int = Field(101, ge=3)
+    n_t: int = Field(201, ge=3)
+    n_x: int = Field(201, ge=3)
     n_latent_samples: int = Field(8, ge=1)
     sigma_g: float = Field(0.0, ge=0)
     n_shock_draws: int = Field(500, ge=1)
