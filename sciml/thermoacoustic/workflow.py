@@ -435,7 +435,10 @@ def ensemble_from_state_dict(sd: dict, cfg: ExperimentConfig) -> tuple[EnsembleM
     w0 = sd["net.weights.0"]
     n_out = sd[f"net.biases.{len(cfg.hidden)}"].shape[-1] // 2
     net = EnsembleMLP(w0.shape[0], w0.shape[1], tuple(cfg.hidden), n_out)
-    net.load_state_dict({k[4:]: v for k, v in sd.items() if k.startswith("net.")})
+    state = {k[4:]: v for k, v in sd.items() if k.startswith("net.")}
+    # models saved before the off-data reversion carry no prior noise level: NaN, no reversion
+    state.setdefault("ale_prior", torch.full((n_out,), float("nan")))
+    net.load_state_dict(state)
     scaler = Standardizer.from_arrays({k[7:]: v.numpy() for k, v in sd.items()
                                        if k.startswith("scaler.")})
     return net.eval(), scaler

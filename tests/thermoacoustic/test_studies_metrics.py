@@ -156,3 +156,21 @@ def test_aleatoric_prior_is_the_validation_average_and_reverts_off_data(small):
     np.testing.assert_array_equal(part.scaler.hist_mean, prep.scaler.hist_mean)
     fc = predict_one(net, part, part.windows["val"])
     np.testing.assert_allclose(fc.mean, predict_one(net, prep, wv).mean)
+
+
+def test_registry_round_trip_keeps_the_prior_noise_and_monitor(small):
+    cfg, ds, prep, models = small
+    from sciml.thermoacoustic import ensemble_from_state_dict, ensemble_state_dict
+
+    net = models["anchored_ensemble"]
+    sd = ensemble_state_dict(net, prep.scaler, cfg)
+    net2, scaler2 = ensemble_from_state_dict(sd, cfg)
+    np.testing.assert_array_equal(net2.ale_prior.numpy(), net.ale_prior.numpy())
+    w = prep.windows["test"]
+    np.testing.assert_array_equal(scaler2.frozen(w), prep.scaler.frozen(w))
+    # a model saved before these fields loads without them: no reversion, no frozen monitor
+    old = {k: v for k, v in sd.items() if k not in ("net.ale_prior", "scaler.hist_still")}
+    net3, scaler3 = ensemble_from_state_dict(old, cfg)
+    assert np.all(np.isnan(net3.ale_prior.numpy()))
+    with pytest.raises(ConfigError, match="hist_still"):
+        scaler3.frozen(w)
