@@ -116,6 +116,8 @@ def _catalog(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     os.environ.setdefault("SCIML_PROGRESS_BAR", "1" if sys.stderr.isatty() else "0")
+    # the ephemeral Prefect server would try to send usage telemetry (and log an error offline)
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.common import with_runner
     from flows.pipeline import pipeline_flow
     from flows.registry import get_workflow

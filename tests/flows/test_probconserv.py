@@ -80,3 +80,9 @@ def test_profiles():
     assert (old["n_fourier"], old["latent_pool"], old["seed"]) == (0, "mean", 3)
     with pytest.raises(ConfigError, match="unknown profile"):
         ProbConservConfig.for_profile("huge")
+    # SoftC's lambda is per problem; a number sets all, a partial mapping keeps the defaults
+    assert set(fast.softc_weight) == {"diffusion", "pme", "stefan"}
+    assert ProbConservConfig(softc_weight=0.5).softc_weight == {"diffusion": 0.5, "pme": 0.5, "stefan": 0.5}
+    partial = ProbConservConfig(softc_weight={"pme": 2.0}).softc_weight
+    assert partial["pme"] == 2.0 and partial["stefan"] == fast.softc_weight["stefan"]
+    assert paper.softc_weight == {"diffusion": 1.0, "pme": 1.0, "stefan": 1.0}
