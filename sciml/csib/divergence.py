@@ -17,8 +17,9 @@ can underflow (the cross term of :func:`cs_divergence`, a prediction far from ev
 taken in log space (a floored ``logsumexp``), so a tiny kernel width cannot turn them into
 ``log 0``. Sums whose Gram matrix has a unit diagonal (every row sum >= 1: the CS-QMI, the inner
 sums of the prediction term) are taken in the linear domain with ``exp2``, with an analytic
-backward for the prediction term; the training step at batch 256 costs about a third of the
-log-space version's (``benchmarks/bench_csib.py``). Tests check both against log-space references.
+backward for the prediction term; at batch 256 the Gram-matrix part of a training step costs
+less than half of the all-log-space version's (``benchmarks/bench_csib.py``). Tests check the
+fast paths against log-space references.
 
 Bandwidth convention
 --------------------
@@ -235,8 +236,8 @@ def stable_logsumexp(a: torch.Tensor, dim: int | tuple[int, ...]) -> torch.Tenso
 class _KernelRowLogSum(torch.autograd.Function):
     r"""Row log-sums :math:`s_j = \log \sum_i K_{ji}\, e^{-c (a_j - b_i)^2}` of 1-D samples.
 
-    The prediction term's inner sums for scalar targets, in one pass over the N x N matrix with
-    an analytic backward (``K`` carries no gradient):
+    The prediction term's inner sums for scalar targets, computed in place on one N x N buffer,
+    with an analytic backward (``K`` carries no gradient):
 
     .. math::
 
