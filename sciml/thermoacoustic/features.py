@@ -288,13 +288,8 @@ def still_frames(x_hist: np.ndarray) -> np.ndarray:
     ndarray of int, shape (n, C): how many of the last frames equal the frame before them
     (0 if the last frame changed; at most W - 1).
     """
-    n, c, n_w = x_hist.shape
-    run = np.zeros((n, c), dtype=np.int64)
-    alive = np.ones((n, c), dtype=bool)
-    for j in range(n_w - 1, 0, -1):
-        alive &= x_hist[:, :, j] == x_hist[:, :, j - 1]
-        run += alive
-    return run
+    same = x_hist[:, :, :0:-1] == x_hist[:, :, -2::-1]  # frame j == j - 1, latest first
+    return np.logical_and.accumulate(same, axis=-1).sum(axis=-1)
 
 
 def nowcast(w: Windows) -> np.ndarray:

@@ -226,30 +226,22 @@ class SimulatedRuns:
 
 
 def control_schedule(
-    n_runs: int, n_fast: int, params: CombustorParams,
-    rng: np.random.Generator | list[np.random.Generator],
+    n_runs: int, n_fast: int, params: CombustorParams, rngs: list[np.random.Generator]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pre-programmed mass-flow sequences: random plateaus joined by linear ramps.
 
-    ``rng`` is one generator for all runs, or a list of ``n_runs`` generators (one per run, as
-    :func:`simulate_runs` uses them, so a run's schedule does not depend on the other runs).
+    ``rngs`` holds one generator per run (as :func:`simulate_runs` spawns them), so a run's
+    schedule does not depend on the other runs.
     Returns ``mdot_ox, mdot_f``, each (n_runs, n_fast) [kg/s], at the fast rate.
     """
+    if len(rngs) != n_runs:
+        raise ConfigError(f"control_schedule: {len(rngs)} generators for {n_runs} runs")
     t = np.arange(n_fast) / params.fs
     duration = n_fast / params.fs
     n_knots = int(np.ceil(duration / (params.plateau[0] + params.ramp[0]))) + 2
-    if isinstance(rng, np.random.Generator):
-        plate = rng.uniform(*params.plateau, size=(n_runs, n_knots))
-        ramp = rng.uniform(*params.ramp, size=(n_runs, n_knots))
-        lev_ox = rng.uniform(*params.mdot_ox_range, size=(n_runs, n_knots))
-        lev_f = rng.uniform(*params.mdot_f_range, size=(n_runs, n_knots))
-    else:
-        if len(rng) != n_runs:
-            raise ConfigError(f"control_schedule: {len(rng)} generators for {n_runs} runs")
-        d = np.stack([np.stack([g.uniform(*rg, size=n_knots) for rg in
-                                (params.plateau, params.ramp, params.mdot_ox_range,
-                                 params.mdot_f_range)]) for g in rng])
-        plate, ramp, lev_ox, lev_f = (d[:, i] for i in range(4))
+    ranges = (params.plateau, params.ramp, params.mdot_ox_range, params.mdot_f_range)
+    d = np.stack([np.stack([g.uniform(*rg, size=n_knots) for rg in ranges]) for g in rngs])
+    plate, ramp, lev_ox, lev_f = (d[:, i] for i in range(4))
     # knot times: plateau i spans [s_i, s_i + plate_i], ramp to i+1 over ramp_i
     seg = plate + ramp
     starts = np.concatenate([np.zeros((n_runs, 1)), np.cumsum(seg, axis=1)[:, :-1]], axis=1)

@@ -239,11 +239,13 @@ def _set_buffer(model, name: str, v: np.ndarray) -> None:
         setattr(model, name, np.asarray(v, dtype=np.float64))
 
 
-def _ale_prior(model) -> np.ndarray | None:
+def _fitted(model, name: str) -> np.ndarray | None:
+    """A network's fitted per-horizon calibration array ``name`` (None: not fitted, i.e. absent
+    or, for an ensemble's buffer, NaN)."""
     if isinstance(model, EnsembleMLP):
-        v = model.ale_prior.detach().numpy().astype(np.float64)
+        v = getattr(model, name).detach().numpy().astype(np.float64)
         return v if np.all(np.isfinite(v)) else None
-    return getattr(model, "ale_prior", None)
+    return getattr(model, name, None)
 
 
 def _raw_forecast(model, x: np.ndarray, n_samples: int) -> Forecast:
@@ -257,18 +259,12 @@ def _raw_forecast(model, x: np.ndarray, n_samples: int) -> Forecast:
 
 def _to_bar(model, prep: Prepared, w: Windows, raw: Forecast, scale: bool = True) -> Forecast:
     """Off-data aleatoric reversion, back to bar, per-horizon recalibration (if fitted)."""
-    eta = _ale_prior(model)
+    eta = _fitted(model, "ale_prior")
     if eta is not None:
         raw = raw.revert_aleatoric(prep.scaler.off_data_weight(w), eta)
     out = prep.scaler.forecast(raw, w)
-    f = _var_scale(model) if scale else None
+    f = _fitted(model, "var_scale") if scale else None
     return out if f is None else out.inflate(f)
-
-
-def _var_scale(model) -> np.ndarray | None:
-    if isinstance(model, EnsembleMLP):
-        return model.var_scale.detach().numpy().astype(np.float64)
-    return getattr(model, "var_scale", None)
 
 
 def predict_one(model, prep: Prepared, w: Windows, x: np.ndarray | None = None,
