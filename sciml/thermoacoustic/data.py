@@ -204,7 +204,12 @@ def load_runs(path: str | os.PathLike) -> xr.Dataset:
     if path.endswith(".nc"):
         ds = xr.open_dataset(path)
     else:
-        ds = xr.open_zarr(path)
+        # consolidated metadata where the store has it (zarr v2, or xarray's default writer),
+        # else the plain store (zarr v3 specifies none); xarray's own fallback warns
+        try:
+            ds = xr.open_zarr(path, consolidated=True)
+        except ValueError:
+            ds = xr.open_zarr(path, consolidated=False)
     return validate_runs(ds.load())
 
 
