@@ -50,6 +50,8 @@ from sciml.probconserv.dataset import to_dataset  # noqa: E402
 Problem = Literal["diffusion", "pme", "stefan"]
 # SoftC-ANP's penalty weight lambda per problem (fast profile; see ProbConservConfig.softc_weight)
 _SOFTC_WEIGHT: dict[str, float] = {"diffusion": 1e-3, "pme": 1e-3, "stefan": 1e-3}
+# Beta(a, a) shape of the training-parameter draw per problem (fast profile; 1: uniform)
+_PARAM_BETA: dict[str, float] = {"diffusion": 1.0, "pme": 1.0, "stefan": 1.0}
 WORKFLOW_NAME = "probconserv"
 _PROBLEM_INDEX = {"diffusion": 0, "pme": 1, "stefan": 2}
 # Fields that define a trained model: a champion is reused only when all of them match.
@@ -62,6 +64,7 @@ _MODEL_FIELDS = (
     "n_fourier",
     "latent_pool",
     "nll_beta",
+    "param_beta",
     "n_train_functions",
     "n_steps",
     "batch_size",
@@ -102,6 +105,12 @@ class ProbConservConfig(FlowConfig):
     # against the residual term, i.e. change lambda's meaning)
     nll_beta: dict[Problem, Annotated[float, Field(ge=0, le=1)]] = Field(
         default_factory=lambda: {"diffusion": 0.0, "pme": 0.5, "stefan": 0.5}
+    )
+    # training parameters lo + (hi - lo) * Beta(a, a) on the training range, a per problem (1: the
+    # paper's uniform draw; a < 1: more functions near both edges, where the ANP regresses towards
+    # the interior, e.g. too little mass at the top of the PME range; docs/probconserv.md)
+    param_beta: dict[Problem, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=lambda: dict(_PARAM_BETA)
     )
     # SoftC-ANP: lambda per problem (a number sets every problem), steps, collocation points;
     # fine-tuned from the ANP or trained from scratch. The fast lambdas are the best of
@@ -150,6 +159,7 @@ class ProbConservConfig(FlowConfig):
             "n_self_attention": 2,
             "n_fourier": 0,
             "nll_beta": {"diffusion": 0.0, "pme": 0.0, "stefan": 0.0},
+            "param_beta": {"diffusion": 1.0, "pme": 1.0, "stefan": 1.0},
             "n_train_functions": 10_000,
             "n_steps": 20_000,
             "batch_size": 250,
@@ -204,7 +214,9 @@ def train_problem(problem: str, config: ProbConservConfig) -> dict[str, dict[str
     """Train the ANP and the SoftC-ANP of one problem; returns their state dicts."""
     logger = run_logger()
     seed = config.seed * 10 + _PROBLEM_INDEX[problem]
-    data = make_training_set(problem, config.n_train_functions, seed=seed)
+    data = make_training_set(
+        problem, config.n_train_functions, seed=seed, param_beta=config.param_beta.get(problem, 1.0)
+    )
     xc = normalise_inputs(problem, data.x_context)
     xt = normalise_inputs(problem, data.x_target)
     beta = config.nll_beta.get(problem, 0.0)
@@ -238,11 +250,12 @@ def _unpack(flat: dict[str, torch.Tensor]) -> dict[str, dict[str, dict[str, torc
 
 def _stored_config(info: dict[str, Any]) -> dict[str, Any]:
     """The config saved with a model version (older versions lack ``n_fourier``/``nll_beta``: 0,
-    ``latent_pool``: mean)."""
+    ``latent_pool``: mean, ``param_beta``: 1, the uniform draw)."""
     return {
         "n_fourier": 0,
         "latent_pool": "mean",
         "nll_beta": dict.fromkeys(_PROBLEM_INDEX, 0.0),
+        "param_beta": dict.fromkeys(_PROBLEM_INDEX, 1.0),
         **info.get("config", {}),
     }
 

@@ -78,6 +78,7 @@ def test_profiles():
     # versions saved before these settings existed were trained with raw inputs and mean pooling
     old = _stored_config({"config": {"seed": 3}})
     assert (old["n_fourier"], old["latent_pool"], old["seed"]) == (0, "mean", 3)
+    assert old["param_beta"] == {"diffusion": 1.0, "pme": 1.0, "stefan": 1.0}  # uniform draw
     with pytest.raises(ConfigError, match="unknown profile"):
         ProbConservConfig.for_profile("huge")
     # SoftC's lambda is per problem; a number sets all, a partial mapping keeps the defaults

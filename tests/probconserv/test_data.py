@@ -37,6 +37,25 @@ def test_training_set_seeded_and_in_range():
     assert np.all((a.param >= lo) & (a.param <= hi)) and len(a) == 6
 
 
+def test_training_parameters_beta_on_the_range():
+    lo, hi = get_problem("pme").train_range
+    # a = 1 is the uniform draw (the same stream as before the option existed)
+    uni = make_training_set("pme", 50, seed=3)
+    np.testing.assert_array_equal(uni.param, np.random.default_rng(3).uniform(lo, hi, size=50))
+    np.testing.assert_array_equal(make_training_set("pme", 50, seed=3, param_beta=1.0).param, uni.param)
+    # a = 0.5: the arcsine law on [lo, hi]; P(s < 0.1) = (2 / pi) arcsin(sqrt(0.1)) on each edge
+    n = 4000
+    s = (make_training_set("pme", n, seed=0, n_context_t=1, n_context_x=1, n_target_t=1,
+                           n_target_x=1, param_beta=0.5).param - lo) / (hi - lo)  # fmt: skip
+    assert np.all((s >= 0) & (s <= 1))
+    p = 2 / np.pi * np.arcsin(np.sqrt(0.1))
+    se = np.sqrt(p * (1 - p) / n)
+    for frac in ((s < 0.1).mean(), (s > 0.9).mean()):
+        assert abs(frac - p) < 4 * se  # 0.205 vs 0.1 for the uniform draw
+    with pytest.raises(DataError, match="param_beta"):
+        make_training_set("pme", 2, seed=0, param_beta=0.0)
+
+
 def test_test_set_grid_and_mass():
     ts = make_test_set("pme", 3.0, n_functions=4, n_t=11, n_x=21, seed=0)
     assert ts.u.shape == (11, 21) and ts.mass.shape == (11,) and ts.x_context.shape == (4, 100, 2)
