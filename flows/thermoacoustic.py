@@ -74,6 +74,8 @@ class ThermoacousticConfig(FlowConfig):
     hidden: tuple[int, ...] = (64, 64)
     epochs: int = Field(12, ge=1)
     bnn_steps: int = Field(4000, ge=1)
+    bnn_map_steps: int = Field(0, ge=0)
+    bnn_init_scale: float = Field(0.02, gt=0)
     bnn_guide: str = "normal"
     bnn_samples: int = Field(100, ge=2)
     ablation_members: int = Field(3, ge=2)

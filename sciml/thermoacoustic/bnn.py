@@ -7,7 +7,10 @@ A heteroscedastic MLP whose weights carry priors :math:`w \sim N(0, s^2/\mathrm{
 the ``PyroModule``, learned by the same SVI) with the penalty
 :math:`-\lambda N\sum(\ell_{max} - \ell_{min})` as a ``pyro.factor`` (:math:`\lambda` per datum,
 as in the ensemble's mean loss). The guide is ``AutoNormal`` (mean field)
-or ``AutoLowRankMultivariateNormal``; the ELBO is maximised by SVI on minibatches, the
+or ``AutoLowRankMultivariateNormal``, its means started at a MAP fit of the same model
+(``map_steps``; mean-field VI started at a prior draw underfits the mean of a network; Blundell et
+al., "Weight Uncertainty in Neural Networks", ICML 2015, and later practice start from a
+point estimate); the ELBO is maximised by SVI on minibatches, the
 log-likelihood scaled by :math:`N/B` through ``pyro.plate(..., subsample=idx)`` (Hoffman et al.,
 "Stochastic Variational Inference", JMLR 14, 2013). Posterior predictive samples come from
 ``pyro.infer.Predictive``; per sample :math:`s` the net returns :math:`(\mu_s, \sigma_s^2)`, and
@@ -30,7 +33,13 @@ import pyro
 import pyro.distributions as dist
 import torch
 from pyro.infer import Predictive, Trace_ELBO
-from pyro.infer.autoguide import AutoLowRankMultivariateNormal, AutoNormal, init_to_sample
+from pyro.infer.autoguide import (
+    AutoDelta,
+    AutoLowRankMultivariateNormal,
+    AutoNormal,
+    init_to_sample,
+    init_to_value,
+)
 from pyro.nn import PyroModule, PyroSample
 from torch import nn
 
@@ -141,6 +150,7 @@ def fit_bnn(
     rank: int = 10,
     init_scale: float = 0.02,
     weight_scale: float = 2.0,
+    map_steps: int = 0,
     seed: int = 0,
     logger: logging.Logger | logging.LoggerAdapter | None = None,
 ) -> BNNForecaster:
@@ -152,6 +162,11 @@ def fit_bnn(
     y : ndarray, shape (N, H), standardised targets
     guide : ``"normal"`` (AutoNormal) or ``"lowrank"`` (AutoLowRankMultivariateNormal, ``rank``)
     n_steps : SVI steps (Adam, cosine-decayed ``lr``)
+    init_scale : initial std of the guide around its means
+    weight_scale : prior variance of a weight times its fan-in
+    map_steps : if > 0, a MAP phase of that many steps first (``AutoDelta`` guide on the same
+        model: its ELBO is the log joint), and the guide's means start at the MAP weights (and the
+        variance bounds stay at their MAP values); 0: the means start at a prior draw
     seed : seeds the initialisation, the minibatches and the ELBO's Monte-Carlo draws
 
     Returns
@@ -172,31 +187,48 @@ def fit_bnn(
     yt = torch.as_tensor(y, dtype=torch.float32)
     n = xt.shape[0]
     gen = torch.Generator().manual_seed(int(seed))
-    losses = np.empty(n_steps)
     with pyro.settings.context(module_local_params=True), torch.random.fork_rng():
         torch.manual_seed(int(seed))
         model = BayesianMLP(xt.shape[1], tuple(hidden), yt.shape[1], weight_scale=weight_scale)
-        if guide == "normal":
-            g = AutoNormal(model, init_loc_fn=init_to_sample, init_scale=init_scale)
-        else:
-            g = AutoLowRankMultivariateNormal(model, init_loc_fn=init_to_sample, rank=rank,
-                                              init_scale=init_scale)
         idx0 = torch.randperm(n, generator=gen)[:batch_size]
+        init_loc = init_to_sample
+        if map_steps > 0:
+            # MAP phase: a point-mass guide maximises the log joint (the ELBO of a Delta guide)
+            # on the same model; the variational means start there
+            gd = AutoDelta(model, init_loc_fn=init_to_sample)
+            gd(xt, yt, idx0)
+            _run_svi(model, gd, xt, yt, map_steps, batch_size, lr, gen, "Pyro BNN (MAP)", logger)
+            init_loc = init_to_value(values=gd.median(xt, yt, idx0), fallback=None)
+        if guide == "normal":
+            g = AutoNormal(model, init_loc_fn=init_loc, init_scale=init_scale)
+        else:
+            g = AutoLowRankMultivariateNormal(model, init_loc_fn=init_loc, rank=rank,
+                                              init_scale=init_scale)
         g(xt, yt, idx0)  # materialise the guide's parameters
-        elbo = Trace_ELBO()(model, g)
-        opt = torch.optim.Adam(elbo.parameters(), lr=lr)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=n_steps, eta_min=lr * 0.05)
-        prog = Progress(total=n_steps, desc="Pyro BNN (SVI)", logger=logger)
-        for step in range(n_steps):
-            idx = torch.randint(0, n, (batch_size,), generator=gen)
-            loss = elbo(xt, yt, idx) / n
-            if not torch.isfinite(loss):
-                raise DivergenceError(f"BNN ELBO became non-finite at step {step}; lower lr")
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            losses[step] = float(loss.detach())
-            prog.update(step + 1, loss=losses[step])
-        prog.close()
+        losses = _run_svi(model, g, xt, yt, n_steps, batch_size, lr, gen, "Pyro BNN (SVI)", logger)
     return BNNForecaster(model=model, guide=g.eval(), seed=int(seed), losses=losses)
+
+
+def _run_svi(model, guide, xt, yt, n_steps, batch_size, lr, gen, desc, logger) -> np.ndarray:
+    """Adam (cosine-decayed ``lr``) on the minibatch ELBO per datum; returns the losses."""
+    n = xt.shape[0]
+    losses = np.empty(n_steps)
+    if n_steps == 0:
+        return losses
+    elbo = Trace_ELBO()(model, guide)
+    opt = torch.optim.Adam(elbo.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=n_steps, eta_min=lr * 0.05)
+    prog = Progress(total=n_steps, desc=desc, logger=logger)
+    for step in range(n_steps):
+        idx = torch.randint(0, n, (batch_size,), generator=gen)
+        loss = elbo(xt, yt, idx) / n
+        if not torch.isfinite(loss):
+            raise DivergenceError(f"{desc}: ELBO became non-finite at step {step}; lower lr")
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses[step] = float(loss.detach())
+        prog.update(step + 1, loss=losses[step])
+    prog.close()
+    return losses

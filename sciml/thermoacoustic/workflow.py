@@ -74,17 +74,19 @@ MODELS = ("persistence", "deterministic", "anchored_ensemble", "bnn")
 class ExperimentConfig:
     """Sizes of the experiment (the flow's pydantic config carries the same fields).
 
-    Times: ``duration`` [s] per run; ``window`` [frames] of history; ``horizons`` [frames]
-    (1 frame = 10 ms); ``train_stride``: training windows start every ``train_stride`` frames
-    (neighbouring windows overlap almost fully; validation and test windows start every frame).
-    Models: ``n_members``, ``hidden``, ``epochs`` (ensemble and deterministic net);
-    ``bnn_steps``, ``bnn_guide``, ``bnn_samples``. Studies: ``ablation_members``,
-    ``ablation_epochs``; ``oracle_states``, ``oracle_seeds``; ``fail_frac`` (failure at this
-    fraction of a test run); ``threshold`` [bar], ``warn_prob``, ``lead_frames``, ``early_frames``,
-    ``quiet_frames`` of the onset warnings; ``ig_samples``, ``ig_steps``. ``recalibrate``:
-    per-horizon variance factor fitted on the validation runs; ``revert_aleatoric``: off the
-    training range the aleatoric variance reverts to its validation average
-    (:meth:`~.model.Forecast.revert_aleatoric`, weight :meth:`~.features.Standardizer.off_data_weight`).
+    Times: ``duration`` [s] per run; ``window`` [frames] of history; ``horizons`` [frames] (1 frame
+    = 10 ms); ``train_stride``: training windows start every ``train_stride`` frames (neighbouring
+    windows overlap almost fully; validation and test windows start every frame). Models:
+    ``n_members``, ``hidden``, ``epochs`` (ensemble and deterministic net); ``bnn_steps`` (SVI),
+    ``bnn_map_steps`` (MAP phase the guide's means start from; 0: they start at a prior draw),
+    ``bnn_init_scale`` (the guide's initial std), ``bnn_guide``, ``bnn_samples``. Studies:
+    ``ablation_members``, ``ablation_epochs``; ``oracle_states``, ``oracle_seeds``; ``fail_frac``
+    (failure at this fraction of a test run); ``threshold`` [bar], ``warn_prob``, ``lead_frames``,
+    ``early_frames``, ``quiet_frames`` of the onset warnings; ``ig_samples``, ``ig_steps``.
+    ``recalibrate``: per-horizon variance factor fitted on the validation runs;
+    ``revert_aleatoric``: off the training range the aleatoric variance reverts to its validation
+    average (:meth:`~.model.Forecast.revert_aleatoric`, weight
+    :meth:`~.features.Standardizer.off_data_weight`).
     """
 
     n_runs: int = 160
@@ -99,6 +101,8 @@ class ExperimentConfig:
     hidden: tuple[int, ...] = (64, 64)
     epochs: int = 12
     bnn_steps: int = 4000
+    bnn_map_steps: int = 0
+    bnn_init_scale: float = 0.02
     bnn_guide: str = "normal"
     bnn_samples: int = 100
     ablation_members: int = 3
@@ -215,6 +219,7 @@ def train_forecasters(
                                           logger=logger)
         elif name == "bnn":
             out[name] = fit_bnn(x, y, cfg.hidden, n_steps=cfg.bnn_steps, guide=cfg.bnn_guide,
+                                map_steps=cfg.bnn_map_steps, init_scale=cfg.bnn_init_scale,
                                 seed=cfg.seed + 30, logger=logger)
         else:
             from sciml.errors import unknown_name

@@ -89,6 +89,30 @@ def test_bnn_learns_and_lowrank_guide_runs():
         fit_bnn(x, y, guide="flow")
 
 
+def test_bnn_map_phase_is_least_squares_and_the_guide_starts_there():
+    """A linear BNN (no hidden layer): the MAP phase recovers the least-squares weights (N = 2000
+    points, the prior is negligible), and with no SVI steps and a vanishing guide scale the
+    predictive mean is the MAP network's output and the epistemic variance vanishes."""
+    rng = np.random.default_rng(3)
+    n = 2000
+    x = rng.normal(size=(n, 3)).astype(np.float32)
+    w_true = np.array([[0.5, -1.0, 0.3], [1.2, 0.0, -0.7]])
+    y = (x @ w_true.T + np.array([0.2, -0.1]) + 0.1 * rng.standard_normal((n, 2))).astype(np.float32)
+    fit = fit_bnn(x, y, hidden=(), n_steps=0, map_steps=600, init_scale=1e-7, batch_size=200,
+                  lr=2e-2, seed=0)
+    loc = fit.guide.median()
+    w = loc["layers.0.weight"].numpy()[:2].astype(np.float64)  # mean rows (the rest: log-variance)
+    b = loc["layers.0.bias"].numpy()[:2].astype(np.float64)
+    x1 = np.column_stack([x, np.ones(n)]).astype(np.float64)
+    ols = np.linalg.lstsq(x1, y.astype(np.float64), rcond=None)[0]
+    np.testing.assert_allclose(w, ols[:3].T, atol=0.02)
+    np.testing.assert_allclose(b, ols[3], atol=0.02)
+    fc = fit.predict(x[:100], n_samples=20)
+    np.testing.assert_allclose(fc.mean, x[:100] @ w.T + b, atol=1e-4)
+    assert fc.epistemic_var.max() < 1e-8
+    assert fit.losses.size == 0
+
+
 def test_integrated_gradients_completeness_and_linear_exactness():
     x, y = _toy(n=256)
     net = fit_anchored_ensemble(x, y, n_members=3, hidden=(16,), epochs=5, seed=0)
