@@ -39,12 +39,14 @@ def main(argv: list[str] | None = None) -> None:
     problem = args.problem
     config = ProbConservConfig.for_profile("fast")
     seed = config.seed * 10 + _PROBLEM_INDEX[problem]
-    data = make_training_set(problem, config.n_train_functions, seed=seed)
+    data = make_training_set(
+        problem, config.n_train_functions, seed=seed, param_beta=config.param_beta[problem]
+    )
     xc = normalise_inputs(problem, data.x_context)
     xt = normalise_inputs(problem, data.x_target)
     anp = _new_anp(config, seed)
     cpu = time.process_time()
-    train_anp(anp, xc, data.y_context, xt, data.y_target, n_steps=config.n_steps, seed=seed,
+    train_anp(anp, xc, data.y_context, xt, data.y_target, n_steps=config.n_steps[problem], seed=seed,
               batch_size=config.batch_size, lr=config.lr, lr_floor=config.lr_floor,
               nll_beta=config.nll_beta.get(problem, 0.0))  # fmt: skip
     print(f"{problem}: ANP trained in {time.process_time() - cpu:.0f} s CPU", flush=True)

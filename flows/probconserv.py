@@ -50,9 +50,21 @@ from sciml.probconserv.dataset import to_dataset  # noqa: E402
 Problem = Literal["diffusion", "pme", "stefan"]
 # SoftC-ANP's penalty weight lambda per problem (fast profile; see ProbConservConfig.softc_weight)
 _SOFTC_WEIGHT: dict[str, float] = {"diffusion": 1e-3, "pme": 1e-3, "stefan": 1e-3}
+# ANP training steps per problem (fast profile)
+_N_STEPS: dict[str, int] = {"diffusion": 1600, "pme": 1600, "stefan": 1600}
 # Beta(a, a) shape of the training-parameter draw per problem (fast profile; 1: uniform)
 _PARAM_BETA: dict[str, float] = {"diffusion": 1.0, "pme": 1.0, "stefan": 1.0}
 WORKFLOW_NAME = "probconserv"
+
+
+def _per_problem(value: Any, defaults: dict[str, Any]) -> Any:
+    """A number applies to every problem; a partial mapping keeps the other problems' defaults."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return dict.fromkeys(defaults, value)
+    if isinstance(value, dict):
+        return {**defaults, **value}
+    return value
+
 _PROBLEM_INDEX = {"diffusion": 0, "pme": 1, "stefan": 2}
 # Fields that define a trained model: a champion is reused only when all of them match.
 _MODEL_FIELDS = (
@@ -95,7 +107,10 @@ class ProbConservConfig(FlowConfig):
     # query); the alternatives did not help on validation (docs/probconserv.md)
     latent_pool: Literal["mean", "meanmax", "attention"] = "mean"
     n_train_functions: int = Field(1000, ge=1)
-    n_steps: int = Field(1600, ge=1)
+    # ANP training steps per problem (a number sets every problem)
+    n_steps: dict[Problem, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=lambda: dict(_N_STEPS)
+    )
     batch_size: int = Field(8, ge=1)
     lr: float = Field(1e-3, gt=0)
     lr_floor: float = Field(0.1, gt=0, le=1)
@@ -121,15 +136,25 @@ class ProbConservConfig(FlowConfig):
     )
     softc_steps: int = Field(150, ge=1)
 
+    @field_validator("n_steps", mode="before")
+    @classmethod
+    def _n_steps_per_problem(cls, value: Any) -> Any:
+        """A number sets the steps of every problem; a partial mapping keeps the other defaults."""
+        return _per_problem(value, _N_STEPS)
+
+    @field_validator("param_beta", mode="before")
+    @classmethod
+    def _param_beta_per_problem(cls, value: Any) -> Any:
+        """A number sets a for every problem; a partial mapping keeps the other defaults."""
+        return _per_problem(value, _PARAM_BETA)
+
     @field_validator("softc_weight", mode="before")
     @classmethod
     def _softc_weight_per_problem(cls, value: Any) -> Any:
         """A number sets lambda for every problem; a partial mapping keeps the other defaults."""
         if isinstance(value, int | float) and not isinstance(value, bool):
-            return {p: float(value) for p in _SOFTC_WEIGHT}
-        if isinstance(value, dict):
-            return {**_SOFTC_WEIGHT, **value}
-        return value
+            value = float(value)
+        return _per_problem(value, _SOFTC_WEIGHT)
 
     softc_from_anp: bool = True
     softc_points: int = Field(32, ge=1)
@@ -222,8 +247,8 @@ def train_problem(problem: str, config: ProbConservConfig) -> dict[str, dict[str
     beta = config.nll_beta.get(problem, 0.0)
     common = dict(batch_size=config.batch_size, lr=config.lr, lr_floor=config.lr_floor, nll_beta=beta)
     anp = _new_anp(config, seed)
-    train_anp(anp, xc, data.y_context, xt, data.y_target, n_steps=config.n_steps, seed=seed,
-              logger=logger, desc=f"ANP {problem}", **common)  # fmt: skip
+    train_anp(anp, xc, data.y_context, xt, data.y_target, n_steps=config.n_steps[problem],
+              seed=seed, logger=logger, desc=f"ANP {problem}", **common)  # fmt: skip
     softc = _new_anp(config, seed + 1)
     softc_lr = config.softc_lr or config.lr
     if config.softc_from_anp:
@@ -250,14 +275,17 @@ def _unpack(flat: dict[str, torch.Tensor]) -> dict[str, dict[str, dict[str, torc
 
 def _stored_config(info: dict[str, Any]) -> dict[str, Any]:
     """The config saved with a model version (older versions lack ``n_fourier``/``nll_beta``: 0,
-    ``latent_pool``: mean, ``param_beta``: 1, the uniform draw)."""
-    return {
+    ``latent_pool``: mean, ``param_beta``: 1, the uniform draw; ``n_steps`` was one number)."""
+    stored = {
         "n_fourier": 0,
         "latent_pool": "mean",
         "nll_beta": dict.fromkeys(_PROBLEM_INDEX, 0.0),
         "param_beta": dict.fromkeys(_PROBLEM_INDEX, 1.0),
         **info.get("config", {}),
     }
+    if isinstance(stored.get("n_steps"), int):  # one number for every problem (older versions)
+        stored["n_steps"] = dict.fromkeys(_PROBLEM_INDEX, stored["n_steps"])
+    return stored
 
 
 @task

@@ -87,3 +87,11 @@ def test_profiles():
     partial = ProbConservConfig(softc_weight={"pme": 2.0}).softc_weight
     assert partial["pme"] == 2.0 and partial["stefan"] == fast.softc_weight["stefan"]
     assert paper.softc_weight == {"diffusion": 1.0, "pme": 1.0, "stefan": 1.0}
+    # training steps and the Beta(a, a) parameter draw are per problem too
+    assert ProbConservConfig(n_steps=30).n_steps == {"diffusion": 30, "pme": 30, "stefan": 30}
+    steps = ProbConservConfig(n_steps={"stefan": 7}).n_steps
+    assert steps["stefan"] == 7 and steps["pme"] == fast.n_steps["pme"]
+    assert ProbConservConfig(param_beta=2.0).param_beta == {"diffusion": 2.0, "pme": 2.0, "stefan": 2.0}
+    assert paper.param_beta == {"diffusion": 1.0, "pme": 1.0, "stefan": 1.0}  # the paper's uniform draw
+    # versions saved with one step count for every problem compare as the per-problem mapping
+    assert _stored_config({"config": {"n_steps": 30}})["n_steps"] == ProbConservConfig(n_steps=30).n_steps
