@@ -74,8 +74,8 @@ class ThermoacousticConfig(FlowConfig):
     hidden: tuple[int, ...] = (64, 64)
     epochs: int = Field(12, ge=1)
     bnn_steps: int = Field(4000, ge=1)
-    bnn_map_steps: int = Field(0, ge=0)
-    bnn_init_scale: float = Field(0.02, gt=0)
+    bnn_map_steps: int = Field(2000, ge=0)
+    bnn_init_scale: float = Field(0.005, gt=0)
     bnn_guide: str = "normal"
     bnn_samples: int = Field(100, ge=2)
     ablation_members: int = Field(3, ge=2)
@@ -97,13 +97,14 @@ class ThermoacousticConfig(FlowConfig):
         "fast": {},
         "paper": {
             "n_runs": 320, "duration": 10.0, "n_members": 10, "epochs": 30, "bnn_steps": 8000,
-            "bnn_samples": 200, "ablation_members": 5, "ablation_epochs": 20,
+            "bnn_map_steps": 4000, "bnn_samples": 200, "ablation_members": 5, "ablation_epochs": 20,
             "oracle_states": 400, "oracle_seeds": 400, "ig_samples": 256, "hidden": (128, 128),
         },
         "tiny": {
             "n_runs": 6, "duration": 1.6, "split": (0.5, 0.17, 0.33), "window": 10,
             "horizons": (1, 5, 20), "n_members": 2, "hidden": (16,), "epochs": 1,
-            "bnn_steps": 30, "bnn_samples": 8, "ablation_members": 2, "ablation_epochs": 1,
+            "bnn_steps": 30, "bnn_map_steps": 30, "bnn_samples": 8, "ablation_members": 2,
+            "ablation_epochs": 1,
             "oracle_states": 3, "oracle_seeds": 16, "ig_samples": 3, "ig_steps": 32,
             "fail_frac": 0.5, "quiet_frames": 10, "lead_frames": 5, "early_frames": 15,
         },

@@ -148,9 +148,9 @@ def fit_bnn(
     lr: float = 3e-3,
     guide: str = "normal",
     rank: int = 10,
-    init_scale: float = 0.02,
+    init_scale: float = 0.005,
     weight_scale: float = 2.0,
-    map_steps: int = 0,
+    map_steps: int = 2000,
     seed: int = 0,
     logger: logging.Logger | logging.LoggerAdapter | None = None,
 ) -> BNNForecaster:

@@ -101,8 +101,8 @@ class ExperimentConfig:
     hidden: tuple[int, ...] = (64, 64)
     epochs: int = 12
     bnn_steps: int = 4000
-    bnn_map_steps: int = 0
-    bnn_init_scale: float = 0.02
+    bnn_map_steps: int = 2000
+    bnn_init_scale: float = 0.005
     bnn_guide: str = "normal"
     bnn_samples: int = 100
     ablation_members: int = 3

@@ -26,7 +26,8 @@ from sciml.thermoacoustic.data import runs_from_dataset
 @pytest.fixture(scope="module")
 def small():
     cfg = ExperimentConfig(n_runs=10, duration=4.0, window=10, horizons=(1, 10, 30),
-                           n_members=4, hidden=(32, 32), epochs=8, bnn_steps=300, bnn_samples=30,
+                           n_members=4, hidden=(32, 32), epochs=8, bnn_steps=300, bnn_map_steps=300,
+                           bnn_samples=30,
                            seed=1)  # seed 0's 6 training runs are an outlier (ratios x2.4 / x1.1)
     ds = simulate_dataset(cfg)
     prep = prepare(ds, cfg)
