@@ -120,6 +120,42 @@ def validation_fronts(config: ProbConservConfig, state: dict, seed: int) -> dict
     return out
 
 
+# PME validation values (inside the training range [1, 6], never the test values 1, 3, 6): the
+# sign of ProbConserv's front shift against the ANP's mass error (docs/probconserv.md, 4th pass)
+_VALIDATION_PME = (2.0, 4.0, 5.5, 5.8)
+
+
+def validation_pme(config: ProbConservConfig, state: dict, seed: int) -> dict:
+    """Per validation m: ANP CE, MSE/LL/front error of ANP and ProbConserv, and per function the
+    ANP's CE and the shift of the posterior-mean front (ProbConserv - ANP)."""
+    anp = _new_anp(config, 0)
+    anp.load_state_dict(state["anp"])
+    out = {}
+    for j, value in enumerate(_VALIDATION_PME):
+        sub = int(np.random.SeedSequence([seed, 3, 200 + j]).generate_state(1)[0])
+        test = make_test_set("pme", value, config.n_test_functions, config.n_t, config.n_x, seed=sub)
+        r = evaluate_param(test, anp, None, n_latent_samples=config.n_latent_samples,
+                           sigma_g=config.sigma_g, n_shock_draws=config.n_shock_draws,
+                           shock_level=config.shock_level, nonneg=config.nonneg, seed=sub)  # fmt: skip
+        e = r.eval_index
+        front = r.front_draws[:2].mean(axis=-1)  # (2 models, F) posterior-mean fronts
+        out[value] = {
+            "ce": r.ce_t[0, :, e],
+            "shift": front[1] - front[0],
+            "ce_truth": float(r.ce_truth_t[e]),
+            **{
+                (model, k): float(v)
+                for i, model in enumerate(("ANP", "ProbConserv-ANP"))
+                for k, v in (
+                    ("mse", r.mse_t[i, :, e].mean()),
+                    ("ll", r.ll_t[i, :, e].mean()),
+                    ("front_error", np.abs(front[i] - r.front_true).mean()),
+                )
+            },
+        }
+    return out
+
+
 _TARGET_CASES = (("stefan", 0.6), ("pme", 6.0))
 
 
@@ -137,6 +173,10 @@ def seed_differences(config: ProbConservConfig, seeds: list[int], first: dict) -
         validation_fronts(config, r["states"]["stefan"], s)
         for r, s in zip(runs, [config.seed, *seeds], strict=True)
     ]}  # fmt: skip
+    out["validation_pme"] = [
+        validation_pme(config, r["states"]["pme"], s)
+        for r, s in zip(runs, [config.seed, *seeds], strict=True)
+    ]
     for problem, param in _TARGET_CASES:
         for var, ds_key in (("mse", "metrics"), ("ll", "metrics"), ("front_error", "shock")):
             diffs = [
@@ -327,6 +367,39 @@ def main(argv: list[str] | None = None) -> str:
             f"{m:.4f} ± {_se(f[:, i]):.4f}" for i, m in enumerate(f.mean(axis=0))
         )
         lines.append(f"| {model} | {cells} | {np.mean(slopes):.2f} ± {_se(slopes):.2f} |")
+    vp = diffs["validation_pme"]
+    lines += [
+        "",
+        "### Validation: PME front shift against the ANP's mass error (m in "
+        f"{', '.join(f'{v:g}' for v in _VALIDATION_PME)}: inside the training range, not test values)",
+        "",
+        f"ANP CE at t = 0.5 and differences ProbConserv-ANP minus ANP: mean ± standard error over "
+        f"{len(vp)} training seeds ({config.n_test_functions} context draws each). Last column: "
+        "share of all functions whose ProbConserv front (posterior mean) moves opposite to the "
+        "sign of the ANP's CE (a mass deficit, CE < 0, moves it right).",
+        "",
+        "| m | ANP CE | truth CE | Δ MSE | Δ LL | ANP front error | Δ front error | shift sign = -sign(CE) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for value in _VALIDATION_PME:
+        runs_v = [run[value] for run in vp]
+        ce = [float(np.mean(v["ce"])) for v in runs_v]
+        d = {
+            k: [v[("ProbConserv-ANP", k)] - v[("ANP", k)] for v in runs_v]
+            for k in ("mse", "ll", "front_error")
+        }
+        fe = [v[("ANP", "front_error")] for v in runs_v]
+        ce_f = np.concatenate([v["ce"] for v in runs_v])
+        shift = np.concatenate([v["shift"] for v in runs_v])
+        moved = shift != 0
+        agree = float(np.mean(np.sign(shift[moved]) == -np.sign(ce_f[moved]))) if moved.any() else np.nan
+        lines.append(
+            f"| {value:g} | {np.mean(ce):+.2e} ± {_se(ce):.1e} | "
+            f"{runs_v[0]['ce_truth']:+.2e} | {np.mean(d['mse']):+.2e} ± {_se(d['mse']):.1e} | "
+            f"{np.mean(d['ll']):+.3f} ± {_se(d['ll']):.3f} | {np.mean(fe):.4f} ± {_se(fe):.4f} | "
+            f"{np.mean(d['front_error']):+.4f} ± {_se(d['front_error']):.4f} | "
+            f"{agree:.2f} ({moved.sum()} of {shift.size}) |"
+        )
     lines += [
         "",
         "Paper (Hansen et al., ICML 2023, Sec. 4.2-4.3): on Stefan, ProbConserv-ANP lowers the MSE "
