@@ -28,6 +28,7 @@ from flows.common import (  # noqa: E402
     figure_dir,
     get_catalog,
     publish_metrics,
+    release_memory,
     run_logger,
     write_dataset,
 )
@@ -133,28 +134,6 @@ def _load(config: ThermoacousticConfig, oracle: bool = False, train_only: bool =
     return ds, prepare(ds, cfg, splits), cfg
 
 
-def _release_memory() -> None:
-    """Return freed heap memory to the OS after a large task.
-
-    Tasks run in threads; glibc keeps what a thread's arena freed (windows, spectra) mapped, so
-    the resident size grows with every task. ``malloc_trim(0)`` hands it back (glibc only).
-    """
-    import ctypes
-    import ctypes.util
-    import gc
-
-    gc.collect()
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return
-    try:
-        libc = ctypes.CDLL(name)
-    except OSError:
-        return
-    if hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(0)
-
-
 @task
 def simulate(config: ThermoacousticConfig) -> str:
     """Simulate the runs and write them to the catalog."""
@@ -162,7 +141,7 @@ def simulate(config: ThermoacousticConfig) -> str:
     run_logger().info(f"simulated {ds.sizes['run']} runs x {ds.sizes['time']} frames")
     name = write_dataset.fn(RUNS, ds, config)
     del ds
-    _release_memory()
+    release_memory()
     return name
 
 
@@ -172,7 +151,7 @@ def train_model(model: str, runs: str, config: ThermoacousticConfig):
     _, prep, cfg = _load(config, train_only=True)
     out = train_forecasters(prep, cfg, (model,), logger=run_logger())[model]
     del prep
-    _release_memory()
+    release_memory()
     return out
 
 
@@ -186,7 +165,7 @@ def forecast_and_score(models: dict, runs: str, config: ThermoacousticConfig) ->
     write_dataset.fn("thermoacoustic/forecasts", to_dataset("forecasts", prep, cfg, fcs), config)
     write_dataset.fn("thermoacoustic/metrics", to_dataset("metrics", prep, cfg, ev), config)
     del ds, prep, fcs, orc, ev
-    _release_memory()
+    release_memory()
     return {"forecasts": "thermoacoustic/forecasts", "metrics": "thermoacoustic/metrics"}
 
 
@@ -196,7 +175,7 @@ def sensor_studies(models: dict, runs: str, config: ThermoacousticConfig) -> dic
     ds, prep, cfg = _load(config)
     fail = failure_study(ds, prep, models, cfg)
     del ds
-    _release_memory()
+    release_memory()
     attr = attribution_study(prep, models["anchored_ensemble"], cfg)
     abl = ablation_study(prep, cfg, logger=run_logger())
     out = {}

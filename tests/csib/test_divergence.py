@@ -275,7 +275,7 @@ def test_fast_prediction_term_float32_agrees_with_float64():
     y64 = yh.detach().double().requires_grad_(True)
     v64 = conditional_cs_divergence(x.double(), y.double(), y64, 0.25, 2.0)
     (g64,) = torch.autograd.grad(v64, y64)
-    assert float(v32) == pytest.approx(float(v64), rel=1e-4)
+    assert float(v32.detach()) == pytest.approx(float(v64.detach()), rel=1e-4)
     torch.testing.assert_close(g32.double(), g64, rtol=1e-3, atol=1e-7)
 
 
