@@ -102,18 +102,27 @@ def accuracy(config: ProbConservConfig) -> dict:
 _VALIDATION = ("stefan", (0.57, 0.62, 0.67))
 
 
+def _validation_results(config: ProbConservConfig, state: dict, problem: str, values, seed: int,
+                        stream: tuple[int, int]):
+    """Yield ``(value, result)`` of :func:`evaluate_param` (ANP and ProbConserv-ANP) of the trained
+    ``state`` at each validation value; contexts from ``SeedSequence([seed, stream[0],
+    stream[1] + j])`` for the j-th value."""
+    anp = _new_anp(config, 0)
+    anp.load_state_dict(state["anp"])
+    for j, value in enumerate(values):
+        sub = int(np.random.SeedSequence([seed, stream[0], stream[1] + j]).generate_state(1)[0])
+        test = make_test_set(problem, value, config.n_test_functions, config.n_t, config.n_x, seed=sub)
+        yield value, evaluate_param(test, anp, None, n_latent_samples=config.n_latent_samples,
+                                    sigma_g=config.sigma_g, n_shock_draws=config.n_shock_draws,
+                                    shock_level=config.shock_level, nonneg=config.nonneg,
+                                    seed=sub)  # fmt: skip
+
+
 def validation_fronts(config: ProbConservConfig, state: dict, seed: int) -> dict:
     """Posterior-mean front (mean over context draws) of ANP and ProbConserv-ANP per value."""
     problem, values = _VALIDATION
-    anp = _new_anp(config, 0)
-    anp.load_state_dict(state["anp"])
     out = {}
-    for j, value in enumerate(values):
-        sub = int(np.random.SeedSequence([seed, 2, 100 + j]).generate_state(1)[0])
-        test = make_test_set(problem, value, config.n_test_functions, config.n_t, config.n_x, seed=sub)
-        r = evaluate_param(test, anp, None, n_latent_samples=config.n_latent_samples,
-                           sigma_g=config.sigma_g, n_shock_draws=config.n_shock_draws,
-                           shock_level=config.shock_level, nonneg=config.nonneg, seed=sub)  # fmt: skip
+    for value, r in _validation_results(config, state, problem, values, seed, (2, 100)):
         for model in ("ANP", "ProbConserv-ANP"):
             out[(model, value)] = float(r.front_draws[r.models.index(model)].mean())
         out[("x*", value)] = float(r.front_true)
@@ -128,15 +137,8 @@ _VALIDATION_PME = (2.0, 4.0, 5.5, 5.8)
 def validation_pme(config: ProbConservConfig, state: dict, seed: int) -> dict:
     """Per validation m: ANP CE, MSE/LL/front error of ANP and ProbConserv, and per function the
     ANP's CE and the shift of the posterior-mean front (ProbConserv - ANP)."""
-    anp = _new_anp(config, 0)
-    anp.load_state_dict(state["anp"])
     out = {}
-    for j, value in enumerate(_VALIDATION_PME):
-        sub = int(np.random.SeedSequence([seed, 3, 200 + j]).generate_state(1)[0])
-        test = make_test_set("pme", value, config.n_test_functions, config.n_t, config.n_x, seed=sub)
-        r = evaluate_param(test, anp, None, n_latent_samples=config.n_latent_samples,
-                           sigma_g=config.sigma_g, n_shock_draws=config.n_shock_draws,
-                           shock_level=config.shock_level, nonneg=config.nonneg, seed=sub)  # fmt: skip
+    for value, r in _validation_results(config, state, "pme", _VALIDATION_PME, seed, (3, 200)):
         e = r.eval_index
         front = r.front_draws[:2].mean(axis=-1)  # (2 models, F) posterior-mean fronts
         out[value] = {

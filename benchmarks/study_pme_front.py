@@ -22,10 +22,9 @@ import numpy as np
 import torch
 
 from benchmarks.bench_probconserv import _VALIDATION_PME, _se, validation_pme
-from flows.probconserv import _PROBLEM_INDEX, ProbConservConfig, _new_anp
-from sciml.probconserv import make_training_set, normalise_inputs, train_anp
+from flows.probconserv import ProbConservConfig, train_problem_anp
 
-#: training variants of the PME ANP: overrides of the fast profile's PME settings
+#: training variants of the PME ANP: fast-profile overrides (a number sets every problem; only PME trains)
 VARIANTS: dict[str, dict] = {
     "third-pass default (uniform m, 1,600 steps)": {"n_steps": 1600, "param_beta": 1.0},
     "3,200 steps": {"n_steps": 3200, "param_beta": 1.0},
@@ -35,23 +34,8 @@ VARIANTS: dict[str, dict] = {
     "Beta(0.5, 0.5), 4,800 steps (adopted)": {"n_steps": 4800, "param_beta": 0.5},
     "Beta(0.7, 0.7), 1,600 steps": {"n_steps": 1600, "param_beta": 0.7},
     "K = 8, 1,600 steps": {"n_steps": 1600, "param_beta": 1.0, "n_fourier": 8},
-    "beta-NLL 1.0, 1,600 steps": {"n_steps": 1600, "param_beta": 1.0, "nll_beta": 1.0},
+    "beta-NLL 1.0, 1,600 steps": {"n_steps": 1600, "param_beta": 1.0, "nll_beta": {"pme": 1.0}},
 }
-
-
-def train_pme_anp(config: ProbConservConfig, variant: dict) -> tuple[dict, float]:
-    """The PME ANP of ``config.seed`` trained as the flow trains it, with ``variant``'s settings;
-    returns its state (as the bench's ``validation_pme`` takes it) and the training CPU seconds."""
-    seed = config.seed * 10 + _PROBLEM_INDEX["pme"]
-    data = make_training_set("pme", config.n_train_functions, seed=seed,
-                             param_beta=variant["param_beta"])  # fmt: skip
-    anp = _new_anp(config, seed)
-    start = time.process_time()
-    train_anp(anp, normalise_inputs("pme", data.x_context), data.y_context,
-              normalise_inputs("pme", data.x_target), data.y_target, n_steps=variant["n_steps"],
-              batch_size=config.batch_size, lr=config.lr, lr_floor=config.lr_floor, seed=seed,
-              nll_beta=variant.get("nll_beta", config.nll_beta["pme"]))  # fmt: skip
-    return {"anp": anp.state_dict()}, time.process_time() - start
 
 
 def _cell(values: list[float], scale: float = 1.0) -> str:
@@ -73,11 +57,11 @@ def main(argv: list[str] | None = None) -> None:
         variant = VARIANTS[name]
         runs, cpu = [], []
         for seed in args.seeds:
-            config = ProbConservConfig.for_profile("fast", seed=seed,
-                                                   n_fourier=variant.get("n_fourier", 6))  # fmt: skip
-            state, seconds = train_pme_anp(config, variant)
-            runs.append(validation_pme(config, state, seed))
-            cpu.append(seconds)
+            config = ProbConservConfig.for_profile("fast", seed=seed, **variant)
+            start = time.process_time()
+            anp = train_problem_anp("pme", config).anp
+            cpu.append(time.process_time() - start)
+            runs.append(validation_pme(config, {"anp": anp.state_dict()}, seed))
         for value in _VALIDATION_PME:
             rows = [r[value] for r in runs]
 

@@ -19,8 +19,8 @@ import time
 import numpy as np
 import torch
 
-from flows.probconserv import _PROBLEM_INDEX, ProbConservConfig, _new_anp
-from sciml.probconserv import make_test_set, make_training_set, normalise_inputs, train_anp, train_softc
+from flows.probconserv import ProbConservConfig, _new_anp, train_problem_anp
+from sciml.probconserv import make_test_set, train_softc
 from sciml.probconserv.evaluate import evaluate_param
 
 #: validation values inside each training range, as in the other validation studies
@@ -38,17 +38,8 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(1)
     problem = args.problem
     config = ProbConservConfig.for_profile("fast")
-    seed = config.seed * 10 + _PROBLEM_INDEX[problem]
-    data = make_training_set(
-        problem, config.n_train_functions, seed=seed, param_beta=config.param_beta[problem]
-    )
-    xc = normalise_inputs(problem, data.x_context)
-    xt = normalise_inputs(problem, data.x_target)
-    anp = _new_anp(config, seed)
     cpu = time.process_time()
-    train_anp(anp, xc, data.y_context, xt, data.y_target, n_steps=config.n_steps[problem], seed=seed,
-              batch_size=config.batch_size, lr=config.lr, lr_floor=config.lr_floor,
-              nll_beta=config.nll_beta.get(problem, 0.0))  # fmt: skip
+    anp, data, xc, xt, seed = train_problem_anp(problem, config)
     print(f"{problem}: ANP trained in {time.process_time() - cpu:.0f} s CPU", flush=True)
     tests = [
         make_test_set(problem, v, args.n_functions, config.n_t, config.n_x, seed=900 + j)

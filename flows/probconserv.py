@@ -11,7 +11,7 @@ challenger and promotes it only if its test MSE is lower. Science in :mod:`sciml
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 import matplotlib
 
@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from prefect import flow, task, unmapped  # noqa: E402
-from pydantic import Field, field_validator  # noqa: E402
+from pydantic import Field, ValidationInfo, field_validator  # noqa: E402
 
 from flows.common import (  # noqa: E402
     FlowConfig,
@@ -37,6 +37,7 @@ from sciml.errors import DatasetNotFoundError, ModelNotFoundError  # noqa: E402
 from sciml.gpme import get_problem  # noqa: E402
 from sciml.probconserv import (  # noqa: E402
     AttentiveNeuralProcess,
+    ContextTargetSet,
     evaluate_param,
     init_weights,
     make_test_set,
@@ -57,16 +58,12 @@ _SOFTC_WEIGHT: dict[str, float] = {"diffusion": 1e-3, "pme": 1e-3, "stefan": 1e-
 # of ANP and ProbConserv-ANP improve on every validation value)
 _N_STEPS: dict[str, int] = {"diffusion": 1600, "pme": 4800, "stefan": 1600}
 _PARAM_BETA: dict[str, float] = {"diffusion": 1.0, "pme": 0.5, "stefan": 1.0}
+# fast-profile defaults of the per-problem fields (a number or a partial mapping fills them)
+_PER_PROBLEM_DEFAULTS: dict[str, dict[str, Any]] = {
+    "n_steps": _N_STEPS, "param_beta": _PARAM_BETA, "softc_weight": _SOFTC_WEIGHT,
+}
 WORKFLOW_NAME = "probconserv"
 
-
-def _per_problem(value: Any, defaults: dict[str, Any]) -> Any:
-    """A number applies to every problem; a partial mapping keeps the other problems' defaults."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return dict.fromkeys(defaults, value)
-    if isinstance(value, dict):
-        return {**defaults, **value}
-    return value
 
 _PROBLEM_INDEX = {"diffusion": 0, "pme": 1, "stefan": 2}
 # Fields that define a trained model: a champion is reused only when all of them match.
@@ -139,25 +136,16 @@ class ProbConservConfig(FlowConfig):
     )
     softc_steps: int = Field(150, ge=1)
 
-    @field_validator("n_steps", mode="before")
+    @field_validator("n_steps", "param_beta", "softc_weight", mode="before")
     @classmethod
-    def _n_steps_per_problem(cls, value: Any) -> Any:
-        """A number sets the steps of every problem; a partial mapping keeps the other defaults."""
-        return _per_problem(value, _N_STEPS)
-
-    @field_validator("param_beta", mode="before")
-    @classmethod
-    def _param_beta_per_problem(cls, value: Any) -> Any:
-        """A number sets a for every problem; a partial mapping keeps the other defaults."""
-        return _per_problem(value, _PARAM_BETA)
-
-    @field_validator("softc_weight", mode="before")
-    @classmethod
-    def _softc_weight_per_problem(cls, value: Any) -> Any:
-        """A number sets lambda for every problem; a partial mapping keeps the other defaults."""
+    def _per_problem_value(cls, value: Any, info: ValidationInfo) -> Any:
+        """A number sets every problem; a partial mapping keeps the other problems' defaults."""
+        defaults = _PER_PROBLEM_DEFAULTS[info.field_name]
         if isinstance(value, int | float) and not isinstance(value, bool):
-            value = float(value)
-        return _per_problem(value, _SOFTC_WEIGHT)
+            return dict.fromkeys(defaults, value)
+        if isinstance(value, dict):
+            return {**defaults, **value}
+        return value
 
     softc_from_anp: bool = True
     softc_points: int = Field(32, ge=1)
@@ -237,21 +225,40 @@ def _new_anp(config: ProbConservConfig, seed: int) -> AttentiveNeuralProcess:
     return init_weights(net, seed)
 
 
-@task
-def train_problem(problem: str, config: ProbConservConfig) -> dict[str, dict[str, torch.Tensor]]:
-    """Train the ANP and the SoftC-ANP of one problem; returns their state dicts."""
-    logger = run_logger()
+class ProblemTraining(NamedTuple):
+    """One problem's trained ANP with its training set (inputs rescaled) and training seed."""
+
+    anp: AttentiveNeuralProcess
+    data: ContextTargetSet
+    xc: np.ndarray
+    xt: np.ndarray
+    seed: int
+
+
+def train_problem_anp(
+    problem: str, config: ProbConservConfig, logger: Any = None
+) -> ProblemTraining:
+    """The ANP of one problem, trained as the flow trains it: training set of seed
+    ``10 config.seed + problem index`` (``param_beta``), inputs rescaled, ``n_steps`` of Adam."""
     seed = config.seed * 10 + _PROBLEM_INDEX[problem]
     data = make_training_set(
         problem, config.n_train_functions, seed=seed, param_beta=config.param_beta.get(problem, 1.0)
     )
     xc = normalise_inputs(problem, data.x_context)
     xt = normalise_inputs(problem, data.x_target)
-    beta = config.nll_beta.get(problem, 0.0)
-    common = dict(batch_size=config.batch_size, lr=config.lr, lr_floor=config.lr_floor, nll_beta=beta)
     anp = _new_anp(config, seed)
     train_anp(anp, xc, data.y_context, xt, data.y_target, n_steps=config.n_steps[problem],
-              seed=seed, logger=logger, desc=f"ANP {problem}", **common)  # fmt: skip
+              seed=seed, logger=logger, desc=f"ANP {problem}", batch_size=config.batch_size,
+              lr=config.lr, lr_floor=config.lr_floor,
+              nll_beta=config.nll_beta.get(problem, 0.0))  # fmt: skip
+    return ProblemTraining(anp, data, xc, xt, seed)
+
+
+@task
+def train_problem(problem: str, config: ProbConservConfig) -> dict[str, dict[str, torch.Tensor]]:
+    """Train the ANP and the SoftC-ANP of one problem; returns their state dicts."""
+    logger = run_logger()
+    anp, data, xc, xt, seed = train_problem_anp(problem, config, logger)
     softc = _new_anp(config, seed + 1)
     softc_lr = config.softc_lr or config.lr
     if config.softc_from_anp:

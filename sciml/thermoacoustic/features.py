@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sciml.errors import DataError
+from sciml.errors import ConfigError, DataError
 from sciml.thermoacoustic.simulator import (
     CONTROL_CHANNELS,
     SLOW_CHANNELS,
@@ -429,8 +429,6 @@ class Standardizer:
         ndarray of bool, shape (n, C)
         """
         if self.hist_still is None:
-            from sciml.errors import ConfigError
-
             raise ConfigError("this Standardizer carries no training still-frame counts "
                               "(hist_still); refit it with Standardizer.fit")
         lim = np.maximum(np.asarray(self.hist_still) + 1, min_frames)

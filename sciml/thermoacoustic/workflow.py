@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import xarray as xr
 
-from sciml.errors import ConfigError
+from sciml.errors import ConfigError, unknown_name
 from sciml.thermoacoustic.attribution import integrated_gradients
 from sciml.thermoacoustic.baselines import PersistenceForecaster, fit_deterministic, fit_persistence
 from sciml.thermoacoustic.bnn import BNNForecaster, fit_bnn
@@ -222,8 +222,6 @@ def train_forecasters(
                                 map_steps=cfg.bnn_map_steps, init_scale=cfg.bnn_init_scale,
                                 seed=cfg.seed + 30, logger=logger)
         else:
-            from sciml.errors import unknown_name
-
             raise unknown_name("model", name, list(MODELS))
         if name == "persistence" or not (cfg.recalibrate or cfg.revert_aleatoric):
             continue
