@@ -19,7 +19,9 @@ from sciml.probconserv.evaluate import (
     NONNEGATIVE_PROBLEMS,
     ParamResult,
     evaluate_param,
+    evaluate_prediction,
     evaluate_problem,
+    predict_on_grid,
 )
 from sciml.probconserv.hardc import hardc_projection
 from sciml.probconserv.metrics import (
@@ -53,7 +55,9 @@ __all__ = [
     "NONNEGATIVE_PROBLEMS",
     "ParamResult",
     "evaluate_param",
+    "evaluate_prediction",
     "evaluate_problem",
+    "predict_on_grid",
     "hardc_projection",
     "nonneg_projection",
     "conservation_error",

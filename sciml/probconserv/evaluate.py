@@ -38,7 +38,15 @@ from sciml.probconserv.model import AttentiveNeuralProcess, predict_anp
 from sciml.probconserv.postprocess import nonneg_projection
 from sciml.probconserv.update import ConstrainedGaussian, probconserv_update
 
-__all__ = ["MODELS", "NONNEGATIVE_PROBLEMS", "ParamResult", "evaluate_param", "evaluate_problem"]
+__all__ = [
+    "MODELS",
+    "NONNEGATIVE_PROBLEMS",
+    "ParamResult",
+    "evaluate_param",
+    "evaluate_prediction",
+    "evaluate_problem",
+    "predict_on_grid",
+]
 
 MODELS: tuple[str, ...] = ("ANP", "ProbConserv-ANP", "HardC-ANP", "SoftC-ANP")
 # Problems whose exact solution is non-negative (the non-negativity post-processing applies).
@@ -80,12 +88,20 @@ class ParamResult:
     front_true: float | None
 
 
-def _predict(model: AttentiveNeuralProcess, test: TestSet, n_samples: int, seed: int):
+def predict_on_grid(
+    model: AttentiveNeuralProcess, test: TestSet, n_samples: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """An ANP's moment-matched mean and std on the test set's dense grid, each (F, T, X)."""
     grid = normalise_inputs(test.problem, test.grid_inputs)
     xc = normalise_inputs(test.problem, test.x_context)
     mean, std = predict_anp(model, xc, test.y_context, grid, n_samples=n_samples, seed=seed)
     shape = (mean.shape[0], test.t.size, test.x.size)
     return mean.reshape(shape), std.reshape(shape)
+
+
+def _seeds(seed: int) -> np.ndarray:
+    """Seeds of the ANP's latents, SoftC's latents and the posterior draws of one evaluation."""
+    return np.random.SeedSequence([int(seed), 7]).generate_state(3)
 
 
 def evaluate_param(
@@ -107,21 +123,61 @@ def evaluate_param(
     test : the test set (contexts, grid, exact solution).
     anp : trained ANP; softc : trained SoftC-ANP, or None to leave SoftC out.
     n_latent_samples : latent draws per prediction (moment matched).
-    sigma_g : constraint noise std of ProbConserv (0: hard constraint).
-    n_shock_draws : posterior draws of each profile for the front position (paper: 500).
-    shock_level : the front is the first x where a draw falls to this level.
-    nonneg : project means and draws onto u >= 0 (each in its model's metric) on the problems of
-        ``NONNEGATIVE_PROBLEMS``; ignored on the others.
+    sigma_g, n_shock_draws, shock_level, nonneg : see :func:`evaluate_prediction`.
     seed : seed of latent and posterior draws.
 
     Returns
     -------
     ParamResult
     """
+    seeds = _seeds(seed)
+    black_box = predict_on_grid(anp, test, n_latent_samples, int(seeds[0]))
+    softc_pred = None if softc is None else predict_on_grid(softc, test, n_latent_samples, int(seeds[1]))
+    return evaluate_prediction(test, black_box, softc_pred, sigma_g=sigma_g,
+                               n_shock_draws=n_shock_draws, shock_level=shock_level,
+                               nonneg=nonneg, seed=seed)  # fmt: skip
+
+
+def evaluate_prediction(
+    test: TestSet,
+    black_box: tuple[np.ndarray, np.ndarray],
+    softc: tuple[np.ndarray, np.ndarray] | None = None,
+    *,
+    sigma_g: float = 0.0,
+    n_shock_draws: int = 500,
+    shock_level: float = 0.0,
+    nonneg: bool = False,
+    seed: int = 0,
+) -> ParamResult:
+    """Apply ProbConserv and HardC to a black box's Gaussian prediction and score every model.
+
+    Parameters
+    ----------
+    test : the test set (grid, exact solution, G and U(t)).
+    black_box : its predictive mean and marginal std, each (F, T, X) (the "ANP" of the results;
+        any probabilistic black box, or a constructed one in a diagnostic).
+    softc : SoftC-ANP's mean and std, or None to leave SoftC out.
+    sigma_g : constraint noise std of ProbConserv (0: hard constraint).
+    n_shock_draws : posterior draws of each profile for the front position (paper: 500).
+    shock_level : the front is the first x where a draw falls to this level.
+    nonneg : project means and draws onto u >= 0 (each in its model's metric) on the problems of
+        ``NONNEGATIVE_PROBLEMS``; ignored on the others.
+    seed : seed of the posterior draws (the same stream as :func:`evaluate_param` with this seed).
+
+    Returns
+    -------
+    ParamResult
+    """
     spec = get_problem(test.problem)
-    seeds = np.random.SeedSequence([int(seed), 7]).generate_state(3)
+    seeds = _seeds(seed)
     models = MODELS if softc is not None else MODELS[:3]
-    a_mean, a_std = _predict(anp, test, n_latent_samples, int(seeds[0]))
+    shape = (test.t.size, test.x.size)
+    a_mean, a_std = (np.asarray(a, dtype=np.float64) for a in black_box)
+    if a_mean.ndim != 3 or a_mean.shape[1:] != shape or a_std.shape != a_mean.shape:
+        raise DataError(f"black box mean and std must both be (F, {shape[0]}, {shape[1]}); "
+                        f"got {a_mean.shape} and {a_std.shape}")  # fmt: skip
+    if not (np.all(np.isfinite(a_mean)) and np.all(a_std > 0)):
+        raise DataError("black box mean must be finite and its std positive")
     post = probconserv_update(a_mean, a_std**2, test.g, test.mass[None, :], sigma_g)
     h_mean, h_std = hardc_projection(a_mean, a_std, test.g, test.mass[None, :])
     means = [a_mean, post.mean, h_mean]
@@ -138,7 +194,7 @@ def evaluate_param(
         (np.ones_like(h_std), 0.0, test.mass[None, :]),
     ]
     if softc is not None:
-        s_mean, s_std = _predict(softc, test, n_latent_samples, int(seeds[1]))
+        s_mean, s_std = (np.asarray(a, dtype=np.float64) for a in softc)
         means.append(s_mean)
         stds.append(s_std)
         dists.append(
