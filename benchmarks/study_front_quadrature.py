@@ -11,15 +11,18 @@ its front left where the grid truth over-counts and right where it under-counts.
 
 For each training seed, the ANP is trained as the flow does; then at validation values of the
 parameter (Stefan u* across [0.555, 0.695], so theta sweeps its cell many times; PME m in
-{2, 4, 5.5, 5.8}) two black boxes are updated and scored by :func:`evaluate_prediction`:
+{2, 4, 5.5, 5.8}) three black boxes, all with the ANP's std, are updated and scored by
+:func:`evaluate_prediction`:
 
-* the ANP itself;
-* the *grid-truth oracle*: the exact solution on the grid as the mean, with the ANP's std — a
-  perfect black box, so whatever the update does to it comes from the constraint alone.
+* ``anp``: the ANP itself;
+* ``plateau``: the exact solution up to one cell behind the front (x <= x*(t) - dx), the ANP's
+  mean from there on — an ANP whose only error is its smooth front;
+* ``oracle``: the exact solution on the grid — a perfect black box, so whatever the update does
+  to it comes from the constraint alone.
 
-Prints per value theta, the truth's CE, the ANP's CE and the ProbConserv - ANP differences of
-MSE and front error for both black boxes (mean ± standard error over seeds), then the correlation
-of the ANP's front-error difference with the truth's CE. docs/probconserv.md ("Fifth pass")
+Prints per value theta, the truth's CE, each black box's CE and the ProbConserv - black box
+differences of MSE and front error (mean ± standard error over seeds), then per black box the
+correlation of its front-error difference with the truth's CE. docs/probconserv.md ("Fifth pass")
 quotes::
 
     python -m benchmarks.study_front_quadrature --seeds 0 1 2
@@ -48,6 +51,10 @@ VALUES = {
 }
 
 
+#: the black boxes the update is applied to (see the module docstring)
+BOXES = ("anp", "plateau", "oracle")
+
+
 def _scores(r, e: int) -> dict[str, float]:
     """ProbConserv - ANP differences at the evaluation time, means over the test functions."""
     front = r.front_draws[:2].mean(axis=-1)  # (2 models, F): posterior-mean fronts
@@ -66,7 +73,7 @@ def study(
     """Per validation value: theta, the truth's CE and per seed the scores of both black boxes
     (ProbConserv with the config's sigma_G, or ``sigma_g`` where given)."""
     spec = get_problem(problem)
-    rows = [{"value": v, "anp": [], "oracle": []} for v in VALUES[problem]]
+    rows = [{"value": v, **{box: [] for box in BOXES}} for v in VALUES[problem]]
     for seed in seeds:
         config = ProbConservConfig.for_profile("fast", seed=seed)
         anp = train_problem_anp(problem, config).anp
@@ -75,17 +82,19 @@ def study(
             test = make_test_set(problem, row["value"], n_functions, config.n_t, config.n_x, seed=sub)
             mean, std = predict_on_grid(anp, test, config.n_latent_samples, sub)
             truth = np.broadcast_to(test.u, mean.shape)
+            dx = test.x[1] - test.x[0]
+            x_star_t = front_position(problem, [row["value"]], test.t)[0]  # (T,)
+            behind = test.x[None, :] <= x_star_t[:, None] - dx + 1e-12  # (T, X)
+            means = {"anp": mean, "plateau": np.where(behind, truth, mean), "oracle": truth}
             kw = dict(sigma_g=config.sigma_g if sigma_g is None else sigma_g,
                       n_shock_draws=config.n_shock_draws, shock_level=config.shock_level,
                       nonneg=config.nonneg, seed=sub)  # fmt: skip
-            r = evaluate_prediction(test, (mean, std), **kw)
-            e = r.eval_index
-            row["anp"].append(_scores(r, e))
-            row["oracle"].append(_scores(evaluate_prediction(test, (truth, std), **kw), e))
+            for box, m in means.items():
+                r = evaluate_prediction(test, (m, std), **kw)
+                row[box].append(_scores(r, r.eval_index))
             x_star = float(front_position(problem, [row["value"]], [spec.eval_time])[0, 0])
-            dx = test.x[1] - test.x[0]
             row["theta"] = (x_star - test.x[0]) / dx % 1.0
-            row["ce_truth"] = float(r.ce_truth_t[e])
+            row["ce_truth"] = float(r.ce_truth_t[r.eval_index])
     return rows
 
 
@@ -110,18 +119,18 @@ def main(argv: list[str] | None = None) -> None:
         print(f"\n{problem}: ProbConserv - ANP at t = {get_problem(problem).eval_time}, "
               f"{len(args.seeds)} seeds x {args.n_functions} functions, sigma_G = "
               f"{args.sigma_g or 0:g} (CE, Δ MSE in 1e-3)\n")  # fmt: skip
-        print("| value | theta | truth CE | ANP CE | ANP front error | Δ MSE (ANP) "
-              "| Δ front error (ANP) | Δ MSE (oracle) | Δ front error (oracle) |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("| value | theta | truth CE | CE ANP / plateau | front error ANP / plateau / oracle "
+              + "".join(f"| Δ MSE ({b}) | Δ front error ({b}) " for b in BOXES) + "|")
+        print("|---|---|---|---|---|" + "---|---|" * len(BOXES))
         for row in rows:
-            a, o = row["anp"], row["oracle"]
+            cells = "".join(f"| {_cell(row[b], 'd_mse', 1e3, '.3f')} "
+                            f"| {_cell(row[b], 'd_front', 1.0, '.4f')} " for b in BOXES)
             print(f"| {row['value']:g} | {row['theta']:.2f} | {row['ce_truth'] * 1e3:+.2f} "
-                  f"| {_cell(a, 'ce', 1e3)} | {_cell(a, 'front', 1.0, '.4f')} "
-                  f"| {_cell(a, 'd_mse', 1e3, '.3f')} | {_cell(a, 'd_front', 1.0, '.4f')} "
-                  f"| {_cell(o, 'd_mse', 1e3, '.3f')} | {_cell(o, 'd_front', 1.0, '.4f')} |",
+                  f"| {_cell(row['anp'], 'ce', 1e3)} / {_cell(row['plateau'], 'ce', 1e3)} "
+                  f"| {' / '.join(_cell(row[b], 'front', 1.0, '.4f') for b in BOXES)} {cells}|",
                   flush=True)  # fmt: skip
         ce_truth = np.array([row["ce_truth"] for row in rows])
-        for box in ("anp", "oracle"):
+        for box in BOXES:
             d = np.array([np.mean([s["d_front"] for s in row[box]]) for row in rows])
             lower = d < 0
             print(f"\n{box}: corr(Δ front error, truth CE) = "
