@@ -56,7 +56,8 @@ BOXES = ("anp", "plateau", "oracle")
 
 
 def _scores(r, e: int) -> dict[str, float]:
-    """ProbConserv - ANP differences at the evaluation time, means over the test functions."""
+    """The black box's CE and front error, and ProbConserv - black box differences of MSE and
+    front error, at the evaluation time (means over the test functions)."""
     front = r.front_draws[:2].mean(axis=-1)  # (2 models, F): posterior-mean fronts
     err = np.abs(front - r.front_true).mean(axis=-1)
     return {
@@ -70,7 +71,7 @@ def _scores(r, e: int) -> dict[str, float]:
 def study(
     problem: str, seeds: list[int], n_functions: int, sigma_g: float | None = None
 ) -> list[dict]:
-    """Per validation value: theta, the truth's CE and per seed the scores of both black boxes
+    """Per validation value: theta, the truth's CE and per seed the scores of each black box
     (ProbConserv with the config's sigma_G, or ``sigma_g`` where given)."""
     spec = get_problem(problem)
     rows = [{"value": v, **{box: [] for box in BOXES}} for v in VALUES[problem]]
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(1)
     for problem in args.problems:
         rows = study(problem, args.seeds, args.n_functions, args.sigma_g)
-        print(f"\n{problem}: ProbConserv - ANP at t = {get_problem(problem).eval_time}, "
+        print(f"\n{problem}: ProbConserv - black box at t = {get_problem(problem).eval_time}, "
               f"{len(args.seeds)} seeds x {args.n_functions} functions, sigma_G = "
               f"{args.sigma_g or 0:g} (CE, Δ MSE in 1e-3)\n")  # fmt: skip
         print("| value | theta | truth CE | CE ANP / plateau | front error ANP / plateau / oracle "
