@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from sciml.errors import DataError
 from sciml.gpme import front_position, get_problem
@@ -104,6 +105,18 @@ def _seeds(seed: int) -> np.ndarray:
     return np.random.SeedSequence([int(seed), 7]).generate_state(3)
 
 
+def _gaussian(name: str, pair: tuple[ArrayLike, ArrayLike], test: TestSet) -> tuple[np.ndarray, np.ndarray]:
+    """A prediction's mean and std as float64 (F, T, X) arrays on the test grid, checked."""
+    shape = (test.t.size, test.x.size)
+    mean, std = (np.asarray(a, dtype=np.float64) for a in pair)
+    if mean.ndim != 3 or mean.shape[1:] != shape or std.shape != mean.shape:
+        raise DataError(f"{name} mean and std must both be (F, {shape[0]}, {shape[1]}); "
+                        f"got {mean.shape} and {std.shape}")  # fmt: skip
+    if not (np.all(np.isfinite(mean)) and np.all(std > 0)):
+        raise DataError(f"{name} mean must be finite and its std positive")
+    return mean, std
+
+
 def evaluate_param(
     test: TestSet,
     anp: AttentiveNeuralProcess,
@@ -171,13 +184,7 @@ def evaluate_prediction(
     spec = get_problem(test.problem)
     seeds = _seeds(seed)
     models = MODELS if softc is not None else MODELS[:3]
-    shape = (test.t.size, test.x.size)
-    a_mean, a_std = (np.asarray(a, dtype=np.float64) for a in black_box)
-    if a_mean.ndim != 3 or a_mean.shape[1:] != shape or a_std.shape != a_mean.shape:
-        raise DataError(f"black box mean and std must both be (F, {shape[0]}, {shape[1]}); "
-                        f"got {a_mean.shape} and {a_std.shape}")  # fmt: skip
-    if not (np.all(np.isfinite(a_mean)) and np.all(a_std > 0)):
-        raise DataError("black box mean must be finite and its std positive")
+    a_mean, a_std = _gaussian("black box", black_box, test)
     post = probconserv_update(a_mean, a_std**2, test.g, test.mass[None, :], sigma_g)
     h_mean, h_std = hardc_projection(a_mean, a_std, test.g, test.mass[None, :])
     means = [a_mean, post.mean, h_mean]
@@ -194,7 +201,7 @@ def evaluate_prediction(
         (np.ones_like(h_std), 0.0, test.mass[None, :]),
     ]
     if softc is not None:
-        s_mean, s_std = (np.asarray(a, dtype=np.float64) for a in softc)
+        s_mean, s_std = _gaussian("SoftC", softc, test)
         means.append(s_mean)
         stds.append(s_std)
         dists.append(
