@@ -25,12 +25,6 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from benchmarks._common import header, write_fragment  # noqa: E402
-from flows.probconserv import (  # noqa: E402
-    ProbConservConfig,
-    _new_anp,
-    evaluate_problem_task,
-    train_problem,
-)
 from sciml.gpme import trapezoid_weights  # noqa: E402
 from sciml.probconserv import (  # noqa: E402
     evaluate_param,
@@ -38,7 +32,13 @@ from sciml.probconserv import (  # noqa: E402
     make_test_set,
     probconserv_update,
 )
-from sciml.probconserv.dataset import to_dataset  # noqa: E402
+from sciml.probconserv.datasets import to_dataset  # noqa: E402
+from sciml.probconserv.experiment import (  # noqa: E402
+    ProbConservConfig,
+    evaluate_problem,
+    new_anp,
+    train_problem,
+)
 
 
 def _se(v) -> float:
@@ -80,11 +80,11 @@ def accuracy(config: ProbConservConfig) -> dict:
     train_s, train_cpu, states = {}, {}, {}
     for problem in config.problems:
         start, cpu = time.perf_counter(), time.process_time()
-        states[problem] = train_problem.fn(problem, config)
+        states[problem] = train_problem(problem, config)
         train_s[problem] = time.perf_counter() - start
         train_cpu[problem] = time.process_time() - cpu
     start, cpu = time.perf_counter(), time.process_time()
-    results = [r for p in config.problems for r in evaluate_problem_task.fn(p, states[p], config)]
+    results = [r for p in config.problems for r in evaluate_problem(p, states[p], config)]
     eval_s = time.perf_counter() - start
     return {
         "train_s": train_s,
@@ -107,7 +107,7 @@ def _validation_results(config: ProbConservConfig, state: dict, problem: str, va
     """Yield ``(value, result)`` of :func:`evaluate_param` (ANP and ProbConserv-ANP) of the trained
     ``state`` at each validation value; contexts from ``SeedSequence([seed, stream[0],
     stream[1] + j])`` for the j-th value."""
-    anp = _new_anp(config, 0)
+    anp = new_anp(config, 0)
     anp.load_state_dict(state["anp"])
     for j, value in enumerate(values):
         sub = int(np.random.SeedSequence([seed, stream[0], stream[1] + j]).generate_state(1)[0])

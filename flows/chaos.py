@@ -27,14 +27,14 @@ from prefect.cache_policies import INPUTS, TASK_SOURCE  # noqa: E402
 from pydantic import Field  # noqa: E402
 
 import sciml.chaos  # noqa: E402
-from flows.common import (  # noqa: E402
+from flows.common import (
     FlowConfig,
     Workflow,
-    figure_dir,
     get_catalog,
     publish_metrics,
     run_logger,
     write_dataset,
+    write_figure,
 )
 from sciml.chaos import (  # noqa: E402
     GRANULARITIES,
@@ -187,9 +187,7 @@ def _scatter_plot(fm: xr.Dataset, inv: xr.Dataset) -> str:
     axes[0].legend(fontsize=7)
     fig.suptitle("Forecast error vs invariants across systems")
     fig.tight_layout()
-    path = figure_dir(WORKFLOW_NAME) / "smape_vs_invariants.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    path = write_figure("chaos/figures/smape_vs_invariants", fig)
     return str(path)
 
 
@@ -208,9 +206,7 @@ def _attractor_plot(bench: xr.Dataset, n: int) -> str:
             ax.set(xlabel="t", ylabel="x0")
         ax.set_title(name, fontsize=9)
     fig.tight_layout()
-    path = figure_dir(WORKFLOW_NAME) / "attractors.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    path = write_figure("chaos/figures/attractors", fig)
     return str(path)
 
 

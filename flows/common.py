@@ -9,24 +9,22 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
-import hashlib
-import json
 import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any
 
 import pandas as pd
 import xarray as xr
 from prefect import Flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.exceptions import MissingContextError
-from pydantic import BaseModel, ConfigDict
 
 from sciml.catalog import Catalog, provenance_attrs
 from sciml.errors import ConfigError, ModelNotFoundError
+from sciml.settings import Settings
 
 __all__ = [
     "FlowConfig",
@@ -34,7 +32,7 @@ __all__ = [
     "get_catalog",
     "write_dataset",
     "run_logger",
-    "figure_dir",
+    "write_figure",
     "publish_metrics",
     "champion_challenger",
     "flow_run_id",
@@ -42,33 +40,9 @@ __all__ = [
 ]
 
 
-class FlowConfig(BaseModel):
-    """Base of every workflow's typed config; fields carry the embedded ``fast`` defaults.
-
-    Subclasses set ``PROFILES = {"fast": {}, "paper": {...overrides}}`` (and may add ``tiny``
-    for tests); :meth:`for_profile` builds one.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    PROFILES: ClassVar[dict[str, dict[str, Any]]] = {"fast": {}}
-
-    seed: int = 0
-
-    @classmethod
-    def for_profile(cls, profile: str = "fast", **overrides: Any) -> Self:
-        """The config of ``profile`` with ``overrides`` applied; unknown profiles raise ConfigError."""
-        if profile not in cls.PROFILES:
-            raise ConfigError(
-                f"unknown profile {profile!r} for {cls.__name__}; known: {sorted(cls.PROFILES)}"
-            )
-        return cls(**{**cls.PROFILES[profile], **overrides})
-
-    def config_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True)
-
-    def config_hash(self) -> str:
-        """Stable 16-hex-digit hash of the config (same config -> same hash)."""
-        return hashlib.sha256(self.config_json().encode()).hexdigest()[:16]
+# every workflow's settings class subclasses sciml.settings.Settings (the flows take it as their
+# one typed parameter); the old name stays for the workflows whose settings still live here
+FlowConfig = Settings
 
 
 @dataclass(frozen=True)
@@ -131,12 +105,14 @@ def write_dataset(name: str, ds: xr.Dataset, config: FlowConfig | None = None) -
     return name
 
 
-def figure_dir(workflow: str) -> Path:
-    """Directory for a workflow's PNG plots, beside its results (``<data dir>/figures/<workflow>``)."""
-    cat = get_catalog()
-    d = Path(cat.data_dir, "figures", workflow)
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+def write_figure(name: str, fig: Any, dpi: int = 110) -> str:
+    """Save the matplotlib figure ``fig`` as the catalog figure ``name`` and close it; returns its path."""
+    import matplotlib.pyplot as plt
+
+    try:
+        return get_catalog().write_figure(name, fig, dpi=dpi)
+    finally:
+        plt.close(fig)
 
 
 def publish_metrics(

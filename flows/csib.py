@@ -21,11 +21,11 @@ from flows.common import (
     FlowConfig,
     Workflow,
     champion_challenger,
-    figure_dir,
     get_catalog,
     publish_metrics,
     run_logger,
     write_dataset,
+    write_figure,
 )
 from sciml.csib import (
     DATASETS,
@@ -191,11 +191,10 @@ def csib_flow(config: CSIBConfig | None = None) -> str:
         target_units=units,
     )
     name = write_dataset("csib/metrics", ds, config)
-    figdir = figure_dir("csib")
     figures = [
-        plot_information_plane(ds, figdir / "information_plane.png"),
-        plot_rmse_vs_beta(ds, figdir / "rmse_vs_beta.png"),
-        plot_rmse_vs_epsilon(ds, figdir / "rmse_vs_epsilon.png"),
+        write_figure("csib/figures/information_plane", plot_information_plane(ds), dpi=100),
+        write_figure("csib/figures/rmse_vs_beta", plot_rmse_vs_beta(ds), dpi=100),
+        write_figure("csib/figures/rmse_vs_epsilon", plot_rmse_vs_epsilon(ds), dpi=100),
     ]
     table = summary_table(ds).reset_index()
     table["units"] = [units[d] for d in table["dataset"]]

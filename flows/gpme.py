@@ -17,14 +17,14 @@ import pandas as pd  # noqa: E402
 from prefect import flow, task, unmapped  # noqa: E402
 from pydantic import Field  # noqa: E402
 
-from flows.common import (  # noqa: E402
+from flows.common import (
     FlowConfig,
     Workflow,
-    figure_dir,
     get_catalog,
     publish_metrics,
     run_logger,
     write_dataset,
+    write_figure,
 )
 from sciml.gpme import get_problem, make_gpme_dataset, sample_parameters, total_mass  # noqa: E402
 
@@ -99,10 +99,7 @@ def _summary(problem: str) -> tuple[dict, str]:
     )
     ax.legend(fontsize=8)
     fig.tight_layout()
-    path = figure_dir("gpme-data") / f"{problem}_test_profiles.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return {"rows": rows}, str(path)
+    return {"rows": rows}, write_figure(f"gpme/figures/{problem}_test_profiles", fig)
 
 
 @flow(name="gpme-data", log_prints=True)

@@ -28,11 +28,11 @@ from flows.common import (
     FlowConfig,
     Workflow,
     champion_challenger,
-    figure_dir,
     get_catalog,
     publish_metrics,
     run_logger,
     write_dataset,
+    write_figure,
 )
 from sciml.schrodinger import (
     LightSB,
@@ -134,7 +134,6 @@ def fit_cell(pairs: str, dim: int, eps: float, seed: int, config: LightSBConfig)
 @task(retries=0)
 def simulate_examples(pairs: str, cells: list[dict], config: LightSBConfig) -> tuple[str, list]:
     """SB trajectories and sample plots of the 2-D pairs and of the Swiss-roll example."""
-    figdir = figure_dir("lightsb")
     rng = np.random.default_rng(config.seed)
     paths, targets, epss, figures = {}, {}, {}, []
     ds_pairs = get_catalog().open(pairs)
@@ -149,8 +148,7 @@ def simulate_examples(pairs: str, cells: list[dict], config: LightSBConfig) -> t
             y_fit = model.sample(torch.as_tensor(x), 1, torch.Generator().manual_seed(0))[0]
         name = f"pair_d2_eps{c['eps']:g}"
         fig = plot_samples(x, y_true, y_fit.numpy(), f"D=2, eps={c['eps']:g}: samples")
-        figures.append(figdir / f"samples_{name}.png")
-        fig.savefig(figures[-1], dpi=100)
+        figures.append(write_figure(f"lightsb/figures/samples_{name}", fig, dpi=100))
         times, path = sb_trajectories(model, x, config.traj_steps, seed=config.seed)
         paths[name], targets[name], epss[name] = path, y_true, c["eps"]
     src, tgt = make_clouds(config.clouds_n, seed=config.seed)
@@ -163,11 +161,7 @@ def simulate_examples(pairs: str, cells: list[dict], config: LightSBConfig) -> t
     epss["swiss_roll"] = config.clouds_eps
     for name, path in paths.items():
         fig = plot_trajectories(path, targets[name], title=f"LightSB bridge: {name}")
-        figures.append(figdir / f"trajectories_{name}.png")
-        fig.savefig(figures[-1], dpi=100)
-    import matplotlib.pyplot as plt
-
-    plt.close("all")
+        figures.append(write_figure(f"lightsb/figures/trajectories_{name}", fig, dpi=100))
     ds = trajectories_to_dataset(times, paths, targets, epss)
     return write_dataset.fn("lightsb/trajectories", ds, config), figures
 

@@ -21,16 +21,16 @@ import pandas as pd  # noqa: E402
 from prefect import flow, task, unmapped  # noqa: E402
 from pydantic import Field  # noqa: E402
 
-from flows.common import (  # noqa: E402
+from flows.common import (
     FlowConfig,
     Workflow,
     champion_challenger,
-    figure_dir,
     get_catalog,
     publish_metrics,
     release_memory,
     run_logger,
     write_dataset,
+    write_figure,
 )
 from sciml.errors import DatasetNotFoundError  # noqa: E402
 from sciml.thermoacoustic import (  # noqa: E402
@@ -193,7 +193,6 @@ def make_plots(config: ThermoacousticConfig) -> list[str]:
     fail = cat.open("thermoacoustic/failure").load()
     attr = cat.open("thermoacoustic/attributions").load()
     cfg = config.experiment()
-    d = figure_dir(WORKFLOW_NAME)
     paths = []
     onset = detect_onsets(fc.amplitude.values, cfg.threshold, cfg.quiet_frames)
     r = int(np.argmax(onset.sum(axis=1)))
@@ -215,7 +214,7 @@ def make_plots(config: ThermoacousticConfig) -> list[str]:
     ax.set(xlabel="time [s]", ylabel="1T amplitude [bar]",
            title=f"held-out run {fc.run.values[r]}: forecasts {h:.0f} ms ahead (red: onsets)")
     ax.legend(fontsize=7, loc="upper left")
-    paths.append(_save(fig, d / "forecast_bands.png"))
+    paths.append(_save(fig, "forecast_bands"))
     fig, ax = plt.subplots(figsize=(10, 4))
     for m, c in zip(fail.model.values, ("C0", "C1"), strict=False):
         s = fail.sel(model=m, sensor="p_dyn", failure_mode="zeroed")
@@ -226,22 +225,20 @@ def make_plots(config: ThermoacousticConfig) -> list[str]:
     ax.set(yscale="log", xlabel="time [s]", ylabel="std [bar] (mean over test runs)",
            title="uncertainty before/after the dynamic-pressure sensor fails")
     ax.legend(fontsize=7)
-    paths.append(_save(fig, d / "sensor_failure.png"))
+    paths.append(_save(fig, "sensor_failure"))
     fig, ax = plt.subplots(figsize=(8, 4))
     im = ax.pcolormesh(attr.lag.values, np.arange(attr.sizes["channel"]),
                        attr.mean_abs_history.values, shading="nearest", cmap="viridis")
     ax.set_yticks(np.arange(attr.sizes["channel"]), attr.channel.values, fontsize=7)
     ax.set(xlabel="lag [ms]", title="mean |integrated gradients| of the 500 ms forecast")
     fig.colorbar(im, ax=ax)
-    paths.append(_save(fig, d / "attributions.png"))
+    paths.append(_save(fig, "attributions"))
     return paths
 
 
-def _save(fig, path) -> str:
+def _save(fig, figure: str) -> str:
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return str(path)
+    return write_figure(f"{WORKFLOW_NAME}/figures/{figure}", fig)
 
 
 def _table() -> pd.DataFrame:

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -243,30 +242,44 @@ def test_concurrent_model_writers_get_distinct_versions(catalog):
 
 
 _KILL_SCRIPT = """
-import sys, numpy as np, xarray as xr
+import os, sys, numpy as np, xarray as xr
 from sciml.catalog import Catalog
+
 cat = Catalog.load(data_dir=sys.argv[1])
-n = 160
-ds = xr.Dataset({"u": (("function", "t", "x"), np.random.default_rng(0).random((n, 500, 500))),
-                 "mass": (("function", "t"), np.zeros((n, 500)))},
+n = 8  # 8 x 128 x 128 float64 = 1 MB
+ds = xr.Dataset({"u": (("function", "t", "x"), np.random.default_rng(0).random((n, 128, 128))),
+                 "mass": (("function", "t"), np.zeros((n, 128)))},
                 coords={"function": np.arange(n), "param": ("function", np.linspace(0.55, 0.7, n))})
-print("writing", flush=True)
+real_replace = os.replace
+
+
+def staged_then_wait(src, dst):
+    # the new store is complete under .versions/; stop before the link swap (the commit point)
+    if str(dst).endswith("test.zarr"):
+        print("staged", flush=True)
+        sys.stdin.read()  # the test kills this process here
+    return real_replace(src, dst)
+
+
+os.replace = staged_then_wait
 cat.write("gpme/stefan/test", ds)
 print("done", flush=True)
 """
 
 
-def test_sigkill_during_write_keeps_previous_version(catalog, tmp_path):
+def test_sigkill_before_commit_keeps_previous_version(catalog, tmp_path):
+    """A writer killed after staging a complete new store, before the link swap: readers keep
+    seeing the previous version, and the next write collects the orphan and succeeds."""
     catalog.write("gpme/stefan/test", _stefan())
     script = tmp_path / "writer.py"
     script.write_text(_KILL_SCRIPT)
-    proc = subprocess.Popen([sys.executable, str(script), catalog.data_dir], stdout=subprocess.PIPE)
-    assert proc.stdout.readline().strip() == b"writing"
+    proc = subprocess.Popen(
+        [sys.executable, str(script), catalog.data_dir], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert proc.stdout.readline().strip() == b"staged"
     versions = Path(catalog.data_dir, "gpme", "stefan", ".versions")
-    deadline = time.monotonic() + 60
-    while len(list(versions.iterdir())) < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(0.3)  # well inside the ~300 MB write
+    staged = [p for p in versions.iterdir() if f"-{proc.pid}-" in p.name]
+    assert len(staged) == 1 and (staged[0] / "zarr.json").is_file()  # complete, not yet visible
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
@@ -279,23 +292,62 @@ def test_sigkill_during_write_keeps_previous_version(catalog, tmp_path):
         if not p.name.startswith(".")
     ]
     assert visible == ["test.zarr"]
-    # the killed writer's partial store is collected by the next write, the live version stays
-    leftovers = sorted(p.name for p in versions.iterdir())
-    assert len(leftovers) == 2 and any(f"-{proc.pid}-" in name for name in leftovers)
-    catalog.write("gpme/stefan/test", _stefan())
+    catalog.write("gpme/stefan/test", _stefan(3))
     remaining = list(versions.iterdir())
     assert len(remaining) == 1 and remaining[0] == Path(catalog.path("gpme/stefan/test")).resolve()
     assert f"-{proc.pid}-" not in remaining[0].name
+    assert catalog.open("gpme/stefan/test").sizes["function"] == 3
+
+
+def test_figures_are_written_by_name_and_not_listed(catalog):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    path = catalog.write_figure("probconserv/figures/profile_stefan_u_star=0.6", fig)
+    plt.close(fig)
+    assert path == str(Path(catalog.data_dir, "figures", "probconserv", "profile_stefan_u_star=0.6.png"))
+    assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not [p for p in Path(path).parent.iterdir() if p.name.startswith(".")]  # no temporaries
+    assert not any("/figures/" in n for n in catalog.list())
+    with pytest.raises(CatalogError, match="not a figure"):
+        catalog.write_figure("probconserv/metrics", fig)
+    with pytest.raises(CatalogError, match="not a dataset"):
+        catalog.open("probconserv/figures/ce_vs_t")
+    with pytest.raises(CatalogError, match="not a safe name"):
+        catalog.write_figure("probconserv/figures/..", fig)
+
+
+def test_figure_entries_need_a_png_path(tmp_path):
+    path = _write_catalog(
+        tmp_path,
+        """
+        datasets:
+          demo/figures/{figure}:
+            kind: figure
+            path: figures/demo/{figure}.jpg
+            description: d
+            producer: demo
+        """,
+    )
+    with pytest.raises(CatalogError, match="must end in .png"):
+        Catalog.load(path, data_dir=tmp_path)
+    path.write_text(path.read_text().replace("kind: figure", "kind: table"))
+    with pytest.raises(CatalogError, match="kind 'table'"):
+        Catalog.load(path, data_dir=tmp_path)
 
 
 def test_orphan_collection_spares_live_writers_and_other_hosts(tmp_path):
-    from sciml.catalog import _collect_orphans, _writer_tag
+    from sciml.catalog.zarr_store import collect_orphans, writer_tag
 
     versions = tmp_path / ".versions"
     versions.mkdir()
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    host = _writer_tag().rsplit("-", 1)[0]
+    host = writer_tag().rsplit("-", 1)[0]
     names = {
         "dead": f"a.zarr.{host}-{dead.pid}-0123456789ab",
         "alive": f"a.zarr.{host}-{os.getpid()}-0123456789ab",
@@ -305,6 +357,23 @@ def test_orphan_collection_spares_live_writers_and_other_hosts(tmp_path):
     }
     for name in names.values():
         (versions / name).mkdir()
-    removed = _collect_orphans(versions, "a.zarr")
+    removed = collect_orphans(versions, "a.zarr")
     assert [p.name for p in removed] == [names["dead"]]
     assert sorted(p.name for p in versions.iterdir()) == sorted(v for k, v in names.items() if k != "dead")
+
+
+def test_git_revision_marks_uncommitted_changes(tmp_path):
+    from sciml.catalog import git_revision
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "a.txt").write_text("1")
+    git("add", "a.txt")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "one")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True)
+    assert git_revision(tmp_path) == head.stdout.strip()
+    (tmp_path / "a.txt").write_text("2")
+    assert git_revision(tmp_path) == head.stdout.strip() + "-dirty"
+    assert git_revision(tmp_path / "missing") is None

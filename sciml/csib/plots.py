@@ -1,12 +1,11 @@
 """Plots of the ``csib/metrics`` dataset: information plane, RMSE vs beta, RMSE vs epsilon.
 
 Yu et al., ICLR 2024 (arXiv:2404.17951), Fig. 4 (information plane), Fig. 3 (RMSE vs beta) and
-Fig. 5 (RMSE under attack). Pure functions: dataset in, PNG path out (Agg backend, no display).
+Fig. 5 (RMSE under attack). Pure functions: dataset in, matplotlib figure out (Agg backend, no
+display); the flow writes it through the catalog.
 """
 
 from __future__ import annotations
-
-import pathlib
 
 import matplotlib
 
@@ -29,7 +28,7 @@ def _grid(n: int) -> tuple[plt.Figure, np.ndarray]:
     return fig, axes.ravel()
 
 
-def plot_information_plane(ds: xr.Dataset, path: str | pathlib.Path) -> str:
+def plot_information_plane(ds: xr.Dataset) -> plt.Figure:
     """I(x;t) vs I(y;t) over training epochs (seed mean) for every model and beta."""
     fig, axes = _grid(ds.sizes["dataset"])
     for ax, d in zip(axes, ds["dataset"].values, strict=False):
@@ -50,12 +49,10 @@ def plot_information_plane(ds: xr.Dataset, path: str | pathlib.Path) -> str:
         ax.legend(fontsize=6, ncol=2)
     fig.suptitle("Information plane over training (CS-QMI estimates, dot = last epoch)")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return str(path)
+    return fig
 
 
-def plot_rmse_vs_beta(ds: xr.Dataset, path: str | pathlib.Path) -> str:
+def plot_rmse_vs_beta(ds: xr.Dataset) -> plt.Figure:
     """Test RMSE (mean +- s.e. over seeds) against beta per model; MSE net as a flat line."""
     fig, axes = _grid(ds.sizes["dataset"])
     betas = ds["beta"].values
@@ -75,12 +72,10 @@ def plot_rmse_vs_beta(ds: xr.Dataset, path: str | pathlib.Path) -> str:
         ax.legend(fontsize=7)
     fig.suptitle("Test RMSE vs compression weight beta")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return str(path)
+    return fig
 
 
-def plot_rmse_vs_epsilon(ds: xr.Dataset, path: str | pathlib.Path) -> str:
+def plot_rmse_vs_epsilon(ds: xr.Dataset) -> plt.Figure:
     """Test RMSE under FGSM (solid) and PGD (dashed) attack vs epsilon, beta chosen on validation."""
     sel = select_beta(ds)
     fig, axes = _grid(ds.sizes["dataset"])
@@ -95,9 +90,7 @@ def plot_rmse_vs_epsilon(ds: xr.Dataset, path: str | pathlib.Path) -> str:
         ax.legend(fontsize=6, ncol=2)
     fig.suptitle("Adversarial robustness (beta selected on validation)")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return str(path)
+    return fig
 
 
 def _units(ds: xr.Dataset, dataset: str) -> str:

@@ -3,6 +3,11 @@
 Hansen, Maddix, Alizadeh, Gupta, Mahoney, "Learning Physical Models that Can Respect Conservation
 Laws", ICML 2023 (arXiv 2302.11002). Black box: the Attentive Neural Process (Kim et al., ICLR
 2019); update: Sec. 3, Eq. (6)-(7); baselines HardC / SoftC and metrics: Sec. 4.
+
+Rooms: :mod:`~sciml.probconserv.data` (context/target and test sets), :mod:`~.model` (the ANP),
+:mod:`~.update` (ProbConserv), :mod:`~.hardc`, :mod:`~.softc`, :mod:`~.postprocess`
+(non-negativity), :mod:`~.evaluate` and :mod:`~.metrics` (scores), :mod:`~.experiment` (the
+whole recipe behind :class:`ProbConservConfig`), :mod:`~.plots`, :mod:`~.datasets` (to xarray).
 """
 
 from sciml.probconserv.data import (
@@ -12,16 +17,23 @@ from sciml.probconserv.data import (
     make_training_set,
     normalise_inputs,
     sample_points,
+    test_grid_from_dataset,
 )
-from sciml.probconserv.dataset import to_dataset
+from sciml.probconserv.datasets import to_dataset
 from sciml.probconserv.evaluate import (
     MODELS,
     NONNEGATIVE_PROBLEMS,
     ParamResult,
     evaluate_param,
     evaluate_prediction,
-    evaluate_problem,
     predict_on_grid,
+)
+from sciml.probconserv.experiment import (
+    ProbConservConfig,
+    RunResult,
+    evaluate_problem,
+    run,
+    train_problem,
 )
 from sciml.probconserv.hardc import hardc_projection
 from sciml.probconserv.metrics import (
@@ -50,6 +62,7 @@ __all__ = [
     "make_training_set",
     "normalise_inputs",
     "sample_points",
+    "test_grid_from_dataset",
     "to_dataset",
     "MODELS",
     "NONNEGATIVE_PROBLEMS",
@@ -58,6 +71,10 @@ __all__ = [
     "evaluate_prediction",
     "evaluate_problem",
     "predict_on_grid",
+    "ProbConservConfig",
+    "RunResult",
+    "run",
+    "train_problem",
     "hardc_projection",
     "nonneg_projection",
     "conservation_error",

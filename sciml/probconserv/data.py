@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import xarray as xr
 from numpy.typing import ArrayLike
 
 from sciml.errors import DataError
@@ -29,6 +30,7 @@ __all__ = [
     "make_training_set",
     "make_test_set",
     "normalise_inputs",
+    "test_grid_from_dataset",
 ]
 
 
@@ -237,6 +239,30 @@ def make_test_set(
         if not (np.all(np.isfinite(u)) and np.all(np.isfinite(mass))):
             raise DataError("grid u or mass holds NaN or infinite values")
     return TestSet(problem, float(param), xc, yc, t, x, u, mass, trapezoid_weights(x))
+
+
+def test_grid_from_dataset(
+    ds: xr.Dataset | None, param: float, n_t: int, n_x: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(t, x, u, mass)`` of the test value ``param`` from a ``gpme/<problem>/test`` dataset.
+
+    ``None`` when there is no dataset, its grid is not ``n_t`` x ``n_x``, or it does not hold
+    ``param``: the caller then evaluates the exact solution on its own grid.
+
+    Parameters
+    ----------
+    ds : dataset with dims (function, t, x), variables ``u`` (function, t, x) and
+        ``mass`` (function, t), and a ``param`` coordinate along ``function``; or None.
+    param : the test parameter value.
+    n_t, n_x : the evaluation grid the caller needs.
+    """
+    if ds is None or ds.sizes.get("t") != n_t or ds.sizes.get("x") != n_x:
+        return None
+    hit = np.flatnonzero(np.isclose(ds["param"].values, param))
+    if hit.size == 0:
+        return None
+    sel = ds.isel(function=int(hit[0])).load()
+    return sel.t.values, sel.x.values, sel.u.values, sel.mass.values
 
 
 def normalise_inputs(problem: str, inputs: ArrayLike) -> np.ndarray:

@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike
 
 from sciml.errors import DataError
 from sciml.gpme import front_position, get_problem
-from sciml.probconserv.data import TestSet, make_test_set, normalise_inputs
+from sciml.probconserv.data import TestSet, normalise_inputs
 from sciml.probconserv.hardc import hardc_projection
 from sciml.probconserv.metrics import (
     conservation_error,
@@ -45,7 +45,6 @@ __all__ = [
     "ParamResult",
     "evaluate_param",
     "evaluate_prediction",
-    "evaluate_problem",
     "predict_on_grid",
 ]
 
@@ -249,45 +248,3 @@ def evaluate_prediction(
         front_draws=front_draws,
         front_true=front_true,
     )
-
-
-def evaluate_problem(
-    problem: str,
-    anp: AttentiveNeuralProcess,
-    softc: AttentiveNeuralProcess | None = None,
-    *,
-    n_functions: int = 10,
-    n_t: int = 201,
-    n_x: int = 201,
-    param_values: tuple[float, ...] | None = None,
-    n_latent_samples: int = 10,
-    sigma_g: float = 0.0,
-    n_shock_draws: int = 500,
-    shock_level: float = 0.0,
-    nonneg: bool = False,
-    seed: int = 0,
-) -> list[ParamResult]:
-    """:func:`evaluate_param` for each test value of ``problem`` (default: the paper's values).
-
-    Test contexts of value ``j`` are drawn from seed ``(seed, j)``, so results are reproducible.
-    """
-    spec = get_problem(problem)
-    values = spec.test_values if param_values is None else tuple(param_values)
-    out = []
-    for j, value in enumerate(values):
-        sub = int(np.random.SeedSequence([int(seed), j]).generate_state(1)[0])
-        test = make_test_set(problem, value, n_functions, n_t, n_x, seed=sub)
-        out.append(
-            evaluate_param(
-                test,
-                anp,
-                softc,
-                n_latent_samples=n_latent_samples,
-                sigma_g=sigma_g,
-                n_shock_draws=n_shock_draws,
-                shock_level=shock_level,
-                nonneg=nonneg,
-                seed=sub,
-            )
-        )
-    return out

@@ -8,14 +8,9 @@ import numpy as np
 import pytest
 
 from flows.gpme import GPMEDataConfig, gpme_data_flow
-from flows.probconserv import (
-    ProbConservConfig,
-    _new_anp,
-    _stored_config,
-    probconserv_flow,
-    probconserv_retrain_flow,
-)
+from flows.probconserv import ProbConservConfig, probconserv_flow, probconserv_retrain_flow
 from sciml.errors import ConfigError
+from sciml.probconserv.experiment import new_anp, stored_config
 
 
 def test_probconserv_flow_end_to_end(prefect_harness, catalog):
@@ -61,11 +56,21 @@ def test_probconserv_flow_end_to_end(prefect_harness, catalog):
     again = probconserv_flow(config=cfg)
     assert not again["trained"] and again["test_mse"] == pytest.approx(out["test_mse"])
 
-    # retraining: a challenger with a fresh seed, promoted only if its test MSE is lower
+    # retraining: a challenger with a fresh seed is saved, and promoted only when its score is
+    # lower. A planted champion that scores 0 cannot be beaten; one that scores 1e9 always is.
+    cat = catalog
+    state, _ = cat.load_model("probconserv", "v1")
+    perfect = cat.save_model("probconserv", state, {"test_mse": 0.0}, cfg.model_dump(mode="json"))
+    cat.promote("probconserv", perfect)
     dec = probconserv_retrain_flow(config=cfg)
-    assert dec["version"] == "v2"
-    assert dec["promoted"] == (dec["challenger_score"] < dec["champion_score"])
-    assert _stored_config(catalog.model_info("probconserv", "v2"))["seed"] == cfg.seed + 1
+    assert (dec["version"], dec["promoted"], dec["champion"]) == ("v3", False, perfect)
+    assert cat.champion("probconserv") == perfect
+    assert stored_config(cat.model_info("probconserv", "v3"))["seed"] == cfg.seed + 2  # 2 versions before
+    hopeless = cat.save_model("probconserv", state, {"test_mse": 1e9}, cfg.model_dump(mode="json"))
+    cat.promote("probconserv", hopeless)
+    dec = probconserv_retrain_flow(config=cfg)
+    assert (dec["version"], dec["promoted"], dec["champion"]) == ("v5", True, "v5")
+    assert cat.champion("probconserv") == "v5"
 
 
 def test_profiles():
@@ -73,10 +78,10 @@ def test_profiles():
     assert (paper.width, paper.n_heads, paper.n_t, paper.n_x) == (128, 4, 201, 201)
     assert (paper.n_fourier, paper.latent_pool) == (0, "mean")  # Kim et al.'s ANP
     fast = ProbConservConfig.for_profile("fast", latent_pool="attention")
-    net = _new_anp(fast, 0)
+    net = new_anp(fast, 0)
     assert (net.n_fourier, net.latent_pool.kind) == (fast.n_fourier, "attention")
     # versions saved before these settings existed were trained with raw inputs and mean pooling
-    old = _stored_config({"config": {"seed": 3}})
+    old = stored_config({"config": {"seed": 3}})
     assert (old["n_fourier"], old["latent_pool"], old["seed"]) == (0, "mean", 3)
     assert old["param_beta"] == {"diffusion": 1.0, "pme": 1.0, "stefan": 1.0}  # uniform draw
     with pytest.raises(ConfigError, match="unknown profile"):
@@ -94,4 +99,4 @@ def test_profiles():
     assert ProbConservConfig(param_beta=2.0).param_beta == {"diffusion": 2.0, "pme": 2.0, "stefan": 2.0}
     assert paper.param_beta == {"diffusion": 1.0, "pme": 1.0, "stefan": 1.0}  # the paper's uniform draw
     # versions saved with one step count for every problem compare as the per-problem mapping
-    assert _stored_config({"config": {"n_steps": 30}})["n_steps"] == ProbConservConfig(n_steps=30).n_steps
+    assert stored_config({"config": {"n_steps": 30}})["n_steps"] == ProbConservConfig(n_steps=30).n_steps

@@ -9,35 +9,43 @@ from sciml.errors import DataError
 from sciml.gpme import stefan_alpha
 from sciml.probconserv import (
     MODELS,
-    AttentiveNeuralProcess,
     evaluate_param,
     evaluate_prediction,
-    evaluate_problem,
-    init_weights,
     make_test_set,
-    make_training_set,
-    normalise_inputs,
     predict_on_grid,
-    train_anp,
 )
-from sciml.probconserv.dataset import to_dataset
+from sciml.probconserv.datasets import to_dataset
+from sciml.probconserv.experiment import (
+    ProbConservConfig,
+    evaluate_problem,
+    evaluation_seed,
+    new_anp,
+    train_problem,
+)
+
+_CONFIG = ProbConservConfig.for_profile(
+    "tiny", problems=("stefan",), n_steps=20, softc_steps=2, n_test_functions=3, n_shock_draws=40,
+    nonneg=False,
+)
 
 
 @pytest.fixture(scope="module")
-def nets():
-    d = make_training_set("stefan", 16, seed=0, n_target_t=5, n_target_x=5)
-    xc, xt = normalise_inputs("stefan", d.x_context), normalise_inputs("stefan", d.x_target)
-    anp = init_weights(AttentiveNeuralProcess(width=16, n_heads=2), 0)
-    train_anp(anp, xc, d.y_context, xt, d.y_target, n_steps=20, batch_size=4, lr=3e-3, seed=0)
-    softc = init_weights(AttentiveNeuralProcess(width=16, n_heads=2), 1)
+def states():
+    return train_problem("stefan", _CONFIG)
+
+
+@pytest.fixture(scope="module")
+def nets(states):
+    anp, softc = new_anp(_CONFIG, 0), new_anp(_CONFIG, 0)
+    anp.load_state_dict(states["anp"])
+    softc.load_state_dict(states["softc"])
     return anp, softc
 
 
 @pytest.fixture(scope="module")
-def results(nets):
+def results(states, nets):
     anp, softc = nets
-    out = evaluate_problem("stefan", anp, softc, n_functions=3, n_t=11, n_x=21, n_latent_samples=2,
-                           n_shock_draws=40, seed=0)  # fmt: skip
+    out = evaluate_problem("stefan", states, _CONFIG)
     test = make_test_set("diffusion", 1.0, 3, 11, 21, seed=0)
     out.append(evaluate_param(test, anp, softc, n_latent_samples=2, n_shock_draws=40, seed=0))
     return out
@@ -57,10 +65,8 @@ def test_probconserv_conserves_while_anp_does_not(results):
     assert results[-1].front_draws is None
 
 
-def test_evaluation_is_reproducible(nets, results):
-    anp, softc = nets
-    again = evaluate_problem("stefan", anp, softc, n_functions=3, n_t=11, n_x=21,
-                             n_latent_samples=2, n_shock_draws=40, seed=0)  # fmt: skip
+def test_evaluation_is_reproducible(states, results):
+    again = evaluate_problem("stefan", states, _CONFIG)
     np.testing.assert_array_equal(again[0].mean, results[0].mean)
     np.testing.assert_array_equal(again[1].front_draws, results[1].front_draws)
 
@@ -101,7 +107,7 @@ def test_nonneg_postprocessing(nets, results):
     ANP and SoftC means are clipped; diffusion (u of both signs) is left alone."""
     anp, softc = nets
     raw = results[0]
-    sub = int(np.random.SeedSequence([0, 0]).generate_state(1)[0])
+    sub = evaluation_seed(_CONFIG, "stefan", 0)
     test = make_test_set("stefan", 0.6, 3, 11, 21, seed=sub)
     nn = evaluate_param(test, anp, softc, n_latent_samples=2, n_shock_draws=40, nonneg=True, seed=sub)
     assert np.all(nn.mean >= 0) and np.any(raw.mean < 0)
@@ -120,7 +126,7 @@ def test_nonneg_postprocessing(nets, results):
 def test_evaluate_prediction_matches_evaluate_param(nets, results):
     """Scoring the ANP's own prediction reproduces evaluate_param (same seed, same draws)."""
     anp, softc = nets
-    sub = int(np.random.SeedSequence([0, 0]).generate_state(1)[0])
+    sub = evaluation_seed(_CONFIG, "stefan", 0)
     test = make_test_set("stefan", 0.6, 3, 11, 21, seed=sub)
     seeds = np.random.SeedSequence([sub, 7]).generate_state(3)
     box = predict_on_grid(anp, test, 2, int(seeds[0]))

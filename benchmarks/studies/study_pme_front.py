@@ -7,7 +7,7 @@ ProbConserv-ANP at m in {2, 4, 5.5, 5.8} with :func:`benchmarks.bench_probconser
 models and the front-error difference, mean ± standard error over seeds. The variant table of
 docs/probconserv.md ("Fourth pass") comes from::
 
-    python -m benchmarks.study_pme_front --seeds 0 1 2
+    python -m benchmarks.studies.study_pme_front --seeds 0 1 2
 
 Not part of ``make bench``: 45-145 s CPU per variant and seed (one torch thread), plus ~10 s of
 evaluation.
@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from benchmarks.bench_probconserv import _VALIDATION_PME, _se, validation_pme
-from flows.probconserv import ProbConservConfig, train_problem_anp
+from sciml.probconserv.experiment import ProbConservConfig, train_problem_anp
 
 #: training variants of the PME ANP: fast-profile overrides (a number sets every problem; only PME trains)
 VARIANTS: dict[str, dict] = {

@@ -5,7 +5,7 @@ each lambda (the flow's steps, points and learning rate), and print the MSE at t
 time on the validation values (20 functions each) next to the ANP's. The table in
 docs/probconserv.md ("SoftC's lambda re-chosen on validation") comes from::
 
-    python -m benchmarks.study_softc_lambda pme --lambdas 0 1e-3 1e-2 1e-1 1
+    python -m benchmarks.studies.study_softc_lambda pme --lambdas 0 1e-3 1e-2 1e-1 1
 
 (lambda 0 is the ANP itself). Not part of ``make bench``: ~1 min CPU per problem plus ~10 s per
 lambda.
@@ -19,9 +19,9 @@ import time
 import numpy as np
 import torch
 
-from flows.probconserv import ProbConservConfig, _new_anp, train_problem_anp
 from sciml.probconserv import make_test_set, train_softc
 from sciml.probconserv.evaluate import evaluate_param
+from sciml.probconserv.experiment import ProbConservConfig, new_anp, train_problem_anp
 
 #: validation values inside each training range, as in the other validation studies
 VALIDATION = {"diffusion": (2.0, 3.0, 4.0), "pme": (2.0, 4.0, 5.5), "stefan": (0.57, 0.62, 0.67)}
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
     ]
     print(f"| lambda | SoftC MSE at {', '.join(map(str, VALIDATION[problem]))} | ANP MSE |")
     for lam in args.lambdas:
-        softc = _new_anp(config, seed + 1)
+        softc = new_anp(config, seed + 1)
         softc.load_state_dict(anp.state_dict())
         softc_lr = config.softc_lr or config.lr * config.lr_floor
         if lam > 0:

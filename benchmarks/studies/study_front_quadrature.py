@@ -30,7 +30,7 @@ differences of MSE and front error (mean ± standard error over seeds), then per
 correlation of its front-error difference with the truth's CE. docs/probconserv.md ("Fifth pass")
 quotes::
 
-    python -m benchmarks.study_front_quadrature --seeds 0 1 2
+    python -m benchmarks.studies.study_front_quadrature --seeds 0 1 2
 
 Not part of ``make bench``: training 50 s (Stefan) and 170 s (PME) CPU per seed, plus ~3 s of
 evaluation per value and seed.
@@ -45,9 +45,9 @@ import numpy as np
 import torch
 
 from benchmarks.bench_probconserv import _VALIDATION_PME, _se
-from flows.probconserv import ProbConservConfig, train_problem_anp
 from sciml.gpme import front_position, get_problem
 from sciml.probconserv import evaluate_prediction, make_test_set, predict_on_grid
+from sciml.probconserv.experiment import ProbConservConfig, train_problem_anp
 
 #: validation values: Stefan u* on a fine grid of its training range [0.55, 0.7] (not the test
 #: value 0.6), PME m as in the bench

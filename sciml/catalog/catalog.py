@@ -1,0 +1,282 @@
+"""The dataset catalog: names of ``data_catalog.yaml`` -> zarr stores, validated, with provenance.
+
+Only this package turns a name into a path. :class:`Catalog` reads and writes datasets by name
+(:mod:`sciml.catalog.zarr_store` does the atomic I/O), writes the figures the catalog declares, and
+gives access to the model registry (:class:`~sciml.catalog.registry.ModelRegistry`).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from sciml.catalog.entries import CatalogEntry, load_entries
+from sciml.catalog.provenance import utc_now
+from sciml.catalog.registry import ModelRegistry
+from sciml.catalog.zarr_store import is_url, prepare_for_zarr, write_bytes, write_local, write_remote
+from sciml.errors import CatalogError, DatasetNotFoundError, SchemaError
+
+__all__ = ["Catalog", "default_catalog_path"]
+
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_catalog_path() -> Path:
+    """``$SCIML_CATALOG`` if set, else the project's ``data_catalog.yaml``."""
+    env = os.environ.get("SCIML_CATALOG")
+    return Path(env) if env else _REPO_ROOT / "data_catalog.yaml"
+
+
+class Catalog:
+    """Datasets and models of sciml-flows, by name.
+
+    Parameters
+    ----------
+    entries : the parsed catalog entries.
+    data_dir : root of every relative path (a local directory or an fsspec URL).
+    source : the catalog file (for messages).
+    """
+
+    def __init__(
+        self, entries: dict[str, CatalogEntry], data_dir: str | Path, source: str = ""
+    ) -> None:
+        self.entries = entries
+        self.source = source
+        self.data_dir = str(data_dir) if is_url(str(data_dir)) else str(Path(data_dir).resolve())
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, path: str | Path | None = None, data_dir: str | Path | None = None) -> Catalog:
+        """Read and validate a catalog file (default :func:`default_catalog_path`)."""
+        p = Path(path) if path is not None else default_catalog_path()
+        entries = load_entries(p)
+        if data_dir is None:
+            data_dir = os.environ.get("SCIML_DATA_DIR", "data")
+        return cls(entries, data_dir, source=str(p))
+
+    # ------------------------------------------------------------------ names
+    def list(self) -> list[str]:
+        """Every concrete dataset name (templates expanded), sorted; figures are not listed."""
+        return sorted(n for e in self.entries.values() if e.kind == "dataset" for n in e.expand())
+
+    def entry(self, name: str) -> tuple[CatalogEntry, dict[str, str]]:
+        """The entry declaring ``name`` and its placeholder values."""
+        if not isinstance(name, str) or not name:
+            raise DatasetNotFoundError(f"dataset name must be a non-empty string; got {name!r}")
+        for entry in self.entries.values():
+            parts = entry.match(name)
+            if parts is not None:
+                return entry, parts
+        import difflib
+
+        known = self.list()
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise DatasetNotFoundError(
+            f"dataset {name!r} not in catalog {self.source!r}{hint} (known: {', '.join(known)})"
+        )
+
+    def path(self, name: str) -> str:
+        """Resolved store path (local absolute path or URL) of dataset ``name``."""
+        entry, parts = self.entry(name)
+        rel = entry.path.format(**parts)
+        return self._resolve(rel, what=f"dataset {name!r}")
+
+    def _resolve(self, rel: str, what: str) -> str:
+        if is_url(rel):
+            return rel
+        if is_url(self.data_dir):
+            if rel.startswith("/") or ".." in Path(rel).parts:
+                raise CatalogError(f"{what}: path {rel!r} escapes the data dir {self.data_dir!r}")
+            return self.data_dir.rstrip("/") + "/" + rel
+        root = Path(self.data_dir)
+        full = (root / rel).resolve() if not Path(rel).is_absolute() else Path(rel).resolve()
+        if not full.is_relative_to(root):
+            raise CatalogError(
+                f"{what}: path {rel!r} escapes the data dir {str(root)!r}; use a path inside it"
+            )
+        return str(root / rel)
+
+    # ------------------------------------------------------------------ reading
+    def exists(self, name: str) -> bool:
+        path = self.path(name)
+        if is_url(path):
+            import fsspec
+
+            fs, p = fsspec.core.url_to_fs(path)
+            return fs.exists(p + "/zarr.json")
+        return Path(path, "zarr.json").is_file()
+
+    def _dataset_entry(self, name: str) -> CatalogEntry:
+        entry, _ = self.entry(name)
+        if entry.kind != "dataset":
+            raise CatalogError(f"{name!r} is a {entry.kind} entry, not a dataset")
+        return entry
+
+    def open(self, name: str) -> xr.Dataset:
+        """Open dataset ``name`` lazily (dask-backed) as an :class:`xarray.Dataset`."""
+        entry = self._dataset_entry(name)
+        if not self.exists(name):
+            raise DatasetNotFoundError(
+                f"dataset {name!r} has not been written yet (expected at {self.path(name)!r}); "
+                f"run the {entry.producer!r} flow: `sciml run {entry.producer}`"
+            )
+        ds = xr.open_zarr(self.path(name), chunks={}, consolidated=False)
+        # zarr v3 strings come back as numpy StringDType, which some xarray reductions
+        # (idxmin/idxmax over a labelled dim) do not handle yet: give labels as plain objects
+        labels = {k: v.astype(object) for k, v in ds.coords.items() if v.dtype.kind == "T"}
+        if labels:
+            ds = ds.assign_coords(labels)
+        for coord in entry.index_coords:
+            if coord in ds.coords and coord not in ds.indexes:
+                ds = ds.set_xindex(coord)
+        return ds
+
+    def describe(self, name: str) -> dict[str, Any]:
+        """Entry facts, and the stored dims/variables/attrs when the dataset exists."""
+        entry, _ = self.entry(name)
+        info: dict[str, Any] = {
+            "name": name,
+            "path": self.path(name),
+            "description": entry.description,
+            "producer": entry.producer,
+            "required_dims": list(entry.dims),
+            "required_variables": list(entry.variables),
+            "written": self.exists(name),
+        }
+        if info["written"]:
+            ds = self.open(name)
+            info["dims"] = dict(ds.sizes)
+            info["coords"] = {k: str(v.dtype) for k, v in ds.coords.items()}
+            info["variables"] = {
+                k: {
+                    "dims": list(v.dims),
+                    "dtype": str(v.dtype),
+                    **{a: str(b) for a, b in v.attrs.items()},
+                }
+                for k, v in ds.data_vars.items()
+            }
+            info["attrs"] = {k: str(v) for k, v in ds.attrs.items()}
+        return info
+
+    # ------------------------------------------------------------------ writing
+    def validate(self, name: str, ds: xr.Dataset) -> None:
+        """Check ``ds`` against the entry of ``name``; raise :class:`SchemaError` naming what is off."""
+        entry = self._dataset_entry(name)
+        if not isinstance(ds, xr.Dataset):
+            raise SchemaError(
+                f"dataset {name!r}: expected an xarray.Dataset, got {type(ds).__name__}"
+            )
+        missing_dims = [d for d in entry.dims if d not in ds.dims]
+        if missing_dims:
+            raise SchemaError(
+                f"dataset {name!r} lacks dims {missing_dims} required by the catalog; "
+                f"it has {list(ds.dims)}"
+            )
+        missing_vars = [v for v in entry.variables if v not in ds.data_vars]
+        if missing_vars:
+            raise SchemaError(
+                f"dataset {name!r} lacks variables {missing_vars} required by the catalog; "
+                f"it has {list(ds.data_vars)}"
+            )
+        missing_coords = [c for c in entry.coords if c not in ds.coords]
+        if missing_coords:
+            raise SchemaError(
+                f"dataset {name!r} lacks coords {missing_coords} required by the catalog"
+            )
+        for bad in ("method", "tolerance", "drop"):
+            if bad in ds.dims:
+                raise SchemaError(
+                    f"dataset {name!r} has a dimension named {bad!r}, a keyword of .sel(); "
+                    "rename it (compared approaches go on 'model')"
+                )
+        for var in entry.require_finite:
+            if var in ds and not bool(np.isfinite(ds[var]).all()):
+                raise SchemaError(f"dataset {name!r}: variable {var!r} holds NaN or inf values")
+
+    def write(self, name: str, ds: xr.Dataset, provenance: Mapping[str, Any] | None = None) -> str:
+        """Validate and write ``ds`` as dataset ``name``, atomically; returns the store path.
+
+        ``provenance`` entries are added to ``attrs`` (see :func:`provenance_attrs`).
+        """
+        self.validate(name, ds)
+        ds = ds.copy()
+        ds.attrs.update({k: v for k, v in (provenance or {}).items()})
+        ds.attrs.setdefault("created_utc", utc_now())
+        ds.attrs["catalog_name"] = name
+        prepared = prepare_for_zarr(ds)
+        path = self.path(name)
+        if is_url(path):
+            write_remote(path, prepared)
+        else:
+            write_local(Path(path), prepared)
+        return path
+
+    def write_figure(self, name: str, fig: Any, dpi: int = 110) -> str:
+        """Save the matplotlib figure ``fig`` as the catalog figure ``name`` (PNG); returns its path.
+
+        ``name`` must match an entry of ``kind: figure`` (e.g. ``probconserv/figures/ce_vs_t``).
+        The file appears whole or not at all (a temporary sibling renamed into place).
+        """
+        entry, _ = self.entry(name)
+        if entry.kind != "figure":
+            raise CatalogError(
+                f"{name!r} is a dataset entry, not a figure; declare figures with kind: figure"
+            )
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi)
+        path = self.path(name)
+        write_bytes(path, buffer.getvalue())
+        return path
+
+    # ------------------------------------------------------------------ models
+    @property
+    def models(self) -> ModelRegistry:
+        """The model registry under ``<data dir>/models`` (a local data dir only, for now)."""
+        if is_url(self.data_dir):
+            raise CatalogError("the model registry needs a local data dir (SCIML_DATA_DIR)")
+        return ModelRegistry(Path(self.data_dir, "models"))
+
+    def model_versions(self, workflow: str) -> list[str]:
+        """Existing versions of ``workflow``'s model, oldest first (:meth:`ModelRegistry.versions`)."""
+        return self.models.versions(workflow)
+
+    def save_model(
+        self,
+        workflow: str,
+        state_dict: Mapping[str, Any],
+        metrics: Mapping[str, float],
+        config: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Save a new model version ``v<N>``; returns ``"v<N>"`` (:meth:`ModelRegistry.save`)."""
+        return self.models.save(workflow, state_dict, metrics, config)
+
+    def champion(self, workflow: str) -> str | None:
+        """The champion version of ``workflow``, or ``None`` (:meth:`ModelRegistry.champion`)."""
+        return self.models.champion(workflow)
+
+    def promote(self, workflow: str, version: str) -> None:
+        """Move ``workflow``'s champion to ``version`` (:meth:`ModelRegistry.promote`)."""
+        self.models.promote(workflow, version)
+
+    def model_info(self, workflow: str, version: str = "champion") -> dict[str, Any]:
+        """Metadata of a model version (:meth:`ModelRegistry.info`)."""
+        return self.models.info(workflow, version)
+
+    def load_model(
+        self, workflow: str, version: str = "champion"
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A model's state dict (``weights_only=True``) and metadata (:meth:`ModelRegistry.load`)."""
+        return self.models.load(workflow, version)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.list())
+
+    def __repr__(self) -> str:
+        return f"Catalog({self.source!r}, data_dir={self.data_dir!r}, {len(self.list())} datasets)"

@@ -1,0 +1,68 @@
+"""The whole ProbConserv recipe on a tiny configuration: reproducible, reusable, comparable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sciml.probconserv.experiment import (
+    ProbConservConfig,
+    champion_compatible,
+    evaluation_seed,
+    pack_states,
+    problem_seed,
+    run,
+    stored_config,
+    unpack_states,
+)
+
+_CONFIG = ProbConservConfig.for_profile("tiny", problems=("stefan",), n_steps=10, softc_steps=2)
+
+
+@pytest.fixture(scope="module")
+def first():
+    return run(_CONFIG)
+
+
+def test_same_settings_give_the_same_arrays(first):
+    again = run(_CONFIG)
+    for name, ds in first.datasets.items():
+        for var in ds.data_vars:
+            np.testing.assert_array_equal(again.datasets[name][var].values, ds[var].values, err_msg=name)
+
+
+def test_given_states_are_evaluated_not_retrained(first):
+    reused = run(_CONFIG, states=first.states)
+    assert reused.score == first.score
+    other = run(_CONFIG.model_copy(update={"seed": 1}))
+    assert other.score != first.score  # other training data and initial weights
+
+
+def test_datasets_hold_every_model_and_test_value(first):
+    met = first.datasets["probconserv/metrics"]
+    assert set(first.datasets) == {"probconserv/predictions", "probconserv/metrics", "probconserv/shock"}
+    assert list(met.model.values) == ["ANP", "ProbConserv-ANP", "HardC-ANP", "SoftC-ANP"]
+    stefan = met.sel(problem="stefan").dropna("param", how="all", subset=["mse"])
+    assert sorted(stefan.param.values) == [0.5, 0.6]  # the paper's Stefan test values
+    assert first.score == pytest.approx(float(np.nanmean(met["mse"].sel(model="ANP").values)))
+
+
+def test_seeds_are_distinct_per_problem_and_test_value():
+    cfg = ProbConservConfig(seed=3)
+    assert [problem_seed(cfg, p) for p in ("diffusion", "pme", "stefan")] == [30, 31, 32]
+    seeds = {evaluation_seed(cfg, p, j) for p in ("diffusion", "pme", "stefan") for j in range(3)}
+    assert len(seeds) == 9
+
+
+def test_packed_states_round_trip_and_champion_compatibility(first):
+    packed = pack_states(first.states)
+    assert all(key.count("/") >= 2 for key in packed)
+    states = unpack_states(packed)
+    assert set(states) == {"stefan"} and set(states["stefan"]) == {"anp", "softc"}
+    info = {"config": _CONFIG.model_dump(mode="json")}
+    info["config"]["problems"] = list(info["config"]["problems"])
+    assert champion_compatible(_CONFIG, info, states)
+    assert not champion_compatible(_CONFIG.model_copy(update={"width": 32}), info, states)
+    assert not champion_compatible(_CONFIG.model_copy(update={"problems": ("pme", "stefan")}), info, states)
+    # versions saved before a setting existed carry its old default (raw inputs, mean pooling)
+    assert stored_config({"config": {}})["n_fourier"] == 0
