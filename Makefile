@@ -9,7 +9,7 @@ export SCIML_DATA_DIR ?= $(CURDIR)/data
 export PYTHONUNBUFFERED := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: install run test test-all bench serve lint readme clean
+.PHONY: install run test test-all bench serve lint docs clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -42,8 +42,8 @@ serve: install  ## local Prefect server (SQLite, 127.0.0.1) + every deployment
 lint: install
 	$(VENV)/bin/ruff check .
 
-readme:  ## rebuild the README's workflow sections from docs/<workflow>.md
-	python3 docs/build_readme.py
+docs: install  ## the documentation site (MkDocs + mkdocstrings), built strictly into site/
+	$(VENV)/bin/mkdocs build --strict --site-dir site
 
 clean:
 	rm -rf data .prefect .pytest_cache

@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from sciml.thermoacoustic import (  # noqa: E402
-    ExperimentConfig,
+    ThermoacousticConfig,
     ablation_study,
     attribution_study,
     evaluate,
@@ -61,7 +61,7 @@ def main(argv=None) -> str:
     ap.add_argument("--oracle-states", type=int, default=200)
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
-    cfg = ExperimentConfig(oracle_states=args.oracle_states)
+    cfg = ThermoacousticConfig(oracle_states=args.oracle_states)
     t = {}  # stage -> (wall s, process CPU s, peak RSS so far MiB)
     clock = [time.perf_counter(), time.process_time()]
 

@@ -258,7 +258,8 @@ def generate_many(
     ----------
     max_degree, max_monomials : polynomial detection limits (see ``fit_polynomial``).
     compiled : use the compiled kernels (default) or the numpy path only.
-    Others as :func:`generate_system`.
+
+    The other parameters are those of :func:`generate_system`.
 
     Returns
     -------

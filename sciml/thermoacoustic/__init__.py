@@ -17,6 +17,22 @@ from sciml.thermoacoustic.data import (
 )
 from sciml.thermoacoustic.datasets import KINDS, to_dataset
 from sciml.thermoacoustic.ensemble import fit_anchored_ensemble, predict_members
+from sciml.thermoacoustic.experiment import (
+    MODELS,
+    Prepared,
+    ThermoacousticConfig,
+    ablation_study,
+    attribution_study,
+    ensemble_from_state_dict,
+    ensemble_state_dict,
+    evaluate,
+    failure_study,
+    oracle_study,
+    predict_all,
+    prepare,
+    simulate_dataset,
+    train_forecasters,
+)
 from sciml.thermoacoustic.features import (
     FEATURE_CHANNELS,
     SENSOR_SETS,
@@ -44,29 +60,13 @@ from sciml.thermoacoustic.simulator import (
     stationary_amplitude_density,
 )
 from sciml.thermoacoustic.studies import failed_features, failure_effect
-from sciml.thermoacoustic.workflow import (
-    MODELS,
-    ExperimentConfig,
-    Prepared,
-    ablation_study,
-    attribution_study,
-    ensemble_from_state_dict,
-    ensemble_state_dict,
-    evaluate,
-    failure_study,
-    oracle_study,
-    predict_all,
-    prepare,
-    simulate_dataset,
-    train_forecasters,
-)
 
 __all__ = [
     "BNNForecaster",
     "BayesianMLP",
     "CombustorParams",
     "EnsembleMLP",
-    "ExperimentConfig",
+    "ThermoacousticConfig",
     "FEATURE_CHANNELS",
     "Forecast",
     "KINDS",

@@ -1,7 +1,7 @@
 """xarray Datasets of the thermoacoustic workflow (no I/O): forecasts, metrics, studies.
 
 One entry point, :func:`to_dataset`, builds each result dataset from the arrays of
-:mod:`sciml.thermoacoustic.workflow`. Dimension ``model`` labels the compared forecasters;
+:mod:`sciml.thermoacoustic.experiment`. Dimension ``model`` labels the compared forecasters;
 ``horizon`` is in milliseconds.
 """
 
@@ -174,8 +174,8 @@ def to_dataset(kind: str, prep, cfg, payload) -> xr.Dataset:
     Parameters
     ----------
     kind : one of :data:`KINDS`
-    prep : :class:`~.workflow.Prepared`
-    cfg : :class:`~.workflow.ExperimentConfig`
+    prep : :class:`~.experiment.Prepared`
+    cfg : :class:`~.experiment.ThermoacousticConfig`
     payload : forecasts dict (``forecasts``), evaluation dict (``metrics``), or the result of the
         matching study function.
     """

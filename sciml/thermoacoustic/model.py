@@ -178,7 +178,7 @@ class EnsembleMLP(nn.Module):
         self.min_logvar = nn.Parameter(torch.full((n_members, 1, n_out), lo))
         self.max_logvar = nn.Parameter(torch.full((n_members, 1, n_out), hi))
         # per-horizon variance factor of the validation recalibration (1 = none); not used by
-        # forward, applied to the mixture forecast (see workflow.predict_one)
+        # forward, applied to the mixture forecast (see experiment.predict_one)
         self.register_buffer("var_scale", torch.ones(n_out))
         # typical (validation-average) aleatoric variance per horizon, standardised units: the
         # prior noise level that off-data forecasts revert to (Forecast.revert_aleatoric)

@@ -61,7 +61,7 @@ def test_retrain_champion_challenger(prefect_harness, catalog):
     assert info["version"] == first["version"]
     from sciml.thermoacoustic import ensemble_from_state_dict
 
-    net, scaler = ensemble_from_state_dict(sd, cfg.experiment())
+    net, scaler = ensemble_from_state_dict(sd, cfg)
     assert net.n_members == cfg.n_members and np.all(scaler.y_std > 0)
 
 

@@ -8,8 +8,8 @@ import pytest
 from sciml.errors import ConfigError, UnknownNameError
 from sciml.thermoacoustic import (
     FEATURE_CHANNELS,
-    ExperimentConfig,
     Forecast,
+    ThermoacousticConfig,
     crps_variance_scale,
     detect_onsets,
     failed_features,
@@ -25,7 +25,7 @@ from sciml.thermoacoustic.data import runs_from_dataset
 
 @pytest.fixture(scope="module")
 def small():
-    cfg = ExperimentConfig(n_runs=10, duration=4.0, window=10, horizons=(1, 10, 30),
+    cfg = ThermoacousticConfig(n_runs=10, duration=4.0, window=10, horizons=(1, 10, 30),
                            n_members=4, hidden=(32, 32), epochs=8, bnn_steps=300, bnn_map_steps=300,
                            bnn_samples=30,
                            seed=1)  # seed 0's 6 training runs are an outlier (ratios x2.4 / x1.1)
@@ -124,7 +124,7 @@ def test_crps_variance_scale_recovers_the_dispersion_error():
 
 def test_recalibration_is_fitted_on_validation_and_applied(small):
     cfg, ds, prep, models = small
-    from sciml.thermoacoustic.workflow import predict_one
+    from sciml.thermoacoustic.experiment import predict_one
 
     net = models["anchored_ensemble"]
     f = net.var_scale.numpy()
@@ -137,7 +137,7 @@ def test_recalibration_is_fitted_on_validation_and_applied(small):
 
 def test_aleatoric_prior_is_the_validation_average_and_reverts_off_data(small):
     cfg, ds, prep, models = small
-    from sciml.thermoacoustic.workflow import _raw_forecast, predict_one
+    from sciml.thermoacoustic.experiment import _raw_forecast, predict_one
 
     wv = prep.windows["val"]
     for name, model in models.items():
@@ -175,3 +175,29 @@ def test_registry_round_trip_keeps_the_prior_noise_and_monitor(small):
     assert np.all(np.isnan(net3.ale_prior.numpy()))
     with pytest.raises(ConfigError, match="hist_still"):
         scaler3.frozen(w)
+
+
+def test_channel_share_of_a_forecaster_reading_one_channel(small):
+    """A linear forecaster that reads only the dynamic-pressure band feature: integrated gradients
+    put every attribution on that channel, so its share is 1 and every other share is 0."""
+    import torch
+
+    from sciml.thermoacoustic import EnsembleMLP, attribution_study, to_dataset
+
+    cfg, _, prep, _ = small
+    n_w, horizon = cfg.window, len(cfg.horizons) - 1
+    band = FEATURE_CHANNELS.index("p_dyn_band")
+    n_in = prep.scaler.inputs(prep.windows["test"].subset(np.arange(2))).shape[1]
+    lin = EnsembleMLP(1, n_in, (), len(cfg.horizons))
+    with torch.no_grad():
+        for p in lin.parameters():
+            p.zero_()
+        lin.weights[0][0, band * n_w : (band + 1) * n_w, horizon] = 1.0  # mean head, last horizon
+    attr = to_dataset("attributions", prep, cfg, attribution_study(prep, lin, cfg))
+    share = attr.channel_share
+    assert float(share.sel(channel="p_dyn_band")) == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(share.drop_sel(channel="p_dyn_band").values, 0.0, atol=1e-12)
+    np.testing.assert_allclose(attr.future_attribution.values, 0.0, atol=1e-12)
+    # and completeness: the band's attributions sum to F(x) - F(0) = the sum of its inputs
+    np.testing.assert_allclose(attr.history_attribution.sel(channel="p_dyn_band").sum("lag"),
+                               attr.delta_f, rtol=1e-5)

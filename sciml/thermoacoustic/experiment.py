@@ -1,22 +1,26 @@
-r"""The forecasting experiment, step by step (the flow calls these; no I/O here).
+r"""The thermoacoustic forecasting experiment: settings and every step of the recipe (no I/O).
 
-simulate -> :func:`prepare` (features, windows split by run, standardisation) ->
+:func:`simulate_dataset` -> :func:`prepare` (features, windows split by run, standardisation) ->
 :func:`train_forecasters` (anchored ensemble, Pyro BNN, deterministic net, persistence) ->
 :func:`predict_all` -> :func:`evaluate` (per-horizon scores, oracle CRPS ratio, onset warnings) ->
-studies (:func:`ablation_study`, :func:`failure_study`, :func:`attribution_study`).
-Reference: Sengupta et al., arXiv 2107.06396, Secs. 3-4.
+studies (:func:`ablation_study`, :func:`failure_study`, :func:`attribution_study`) ->
+:func:`~sciml.thermoacoustic.datasets.to_dataset`. :func:`run` does it all in one call; the
+``thermoacoustic`` flow runs the same steps as tasks. Every seed derives from
+``ThermoacousticConfig.seed``. Reference: Sengupta et al., arXiv 2107.06396, Secs. 3-4.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 import xarray as xr
+from pydantic import Field, model_validator
 
 from sciml.errors import ConfigError, unknown_name
+from sciml.settings import Settings
 from sciml.thermoacoustic.attribution import integrated_gradients
 from sciml.thermoacoustic.baselines import PersistenceForecaster, fit_deterministic, fit_persistence
 from sciml.thermoacoustic.bnn import BNNForecaster, fit_bnn
@@ -51,7 +55,7 @@ from sciml.thermoacoustic.simulator import CONTROL_CHANNELS, CombustorParams, re
 from sciml.thermoacoustic.studies import failed_features, failure_effect
 
 __all__ = [
-    "ExperimentConfig",
+    "ThermoacousticConfig",
     "Prepared",
     "MODELS",
     "simulate_dataset",
@@ -65,14 +69,17 @@ __all__ = [
     "attribution_study",
     "ensemble_state_dict",
     "ensemble_from_state_dict",
+    "ORACLE_ONLY",
+    "select_runs",
+    "metrics_table",
+    "run",
 ]
 
 MODELS = ("persistence", "deterministic", "anchored_ensemble", "bnn")
 
 
-@dataclass
-class ExperimentConfig:
-    """Sizes of the experiment (the flow's pydantic config carries the same fields).
+class ThermoacousticConfig(Settings):
+    """Sizes of the thermoacoustic experiment (fast defaults: ~4-6 min on 2 cores).
 
     Times: ``duration`` [s] per run; ``window`` [frames] of history; ``horizons`` [frames] (1 frame
     = 10 ms); ``train_stride``: training windows start every ``train_stride`` frames (neighbouring
@@ -89,49 +96,63 @@ class ExperimentConfig:
     :meth:`~.features.Standardizer.off_data_weight`).
     """
 
-    n_runs: int = 160
-    duration: float = 8.0
+    n_runs: int = Field(160, ge=4)
+    duration: float = Field(8.0, gt=0)
     split: tuple[float, float, float] = (0.6, 0.15, 0.25)
     subcritical: bool = False
-    window: int = 30
+    window: int = Field(30, ge=1)
     horizons: tuple[int, ...] = (1, 5, 10, 20, 30, 50)
-    future_stride: int = 5
-    train_stride: int = 1
-    n_members: int = 5
+    future_stride: int = Field(5, ge=1)
+    train_stride: int = Field(1, ge=1)
+    n_members: int = Field(5, ge=2)
     hidden: tuple[int, ...] = (64, 64)
-    epochs: int = 12
-    bnn_steps: int = 4000
-    bnn_map_steps: int = 2000
-    bnn_init_scale: float = 0.005
+    epochs: int = Field(12, ge=1)
+    bnn_steps: int = Field(4000, ge=1)
+    bnn_map_steps: int = Field(2000, ge=0)
+    bnn_init_scale: float = Field(0.005, gt=0)
     bnn_guide: str = "normal"
-    bnn_samples: int = 100
-    ablation_members: int = 3
-    ablation_epochs: int = 8
-    oracle_states: int = 60
-    oracle_seeds: int = 200
-    fail_frac: float = 0.5
-    threshold: float = 1.5
-    warn_prob: float = 0.3
+    bnn_samples: int = Field(100, ge=2)
+    ablation_members: int = Field(3, ge=2)
+    ablation_epochs: int = Field(8, ge=1)
+    oracle_states: int = Field(60, ge=1)
+    oracle_seeds: int = Field(200, ge=2)
+    fail_frac: float = Field(0.5, gt=0, lt=1)
+    threshold: float = Field(1.5, gt=0)
+    warn_prob: float = Field(0.3, gt=0, lt=1)
     lead_frames: int = 30
     early_frames: int = 60
     quiet_frames: int = 50
-    ig_samples: int = 64
-    ig_steps: int = 64
+    ig_samples: int = Field(64, ge=1)
+    ig_steps: int = Field(64, ge=4)
     recalibrate: bool = True
     revert_aleatoric: bool = True
-    seed: int = 0
 
-    @classmethod
-    def from_dict(cls, d: dict) -> ExperimentConfig:
-        known = {f for f in cls.__dataclass_fields__}
-        kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in known}
-        cfg = cls(**kw)
-        if max(cfg.horizons) + cfg.window >= cfg.duration * 100:
-            raise ConfigError(f"duration={cfg.duration} s too short for window+horizon")
-        return cfg
+    PROFILES = {
+        "fast": {},
+        "paper": {
+            "n_runs": 320, "duration": 10.0, "n_members": 10, "epochs": 30, "bnn_steps": 8000,
+            "bnn_map_steps": 4000, "bnn_samples": 200, "ablation_members": 5, "ablation_epochs": 20,
+            "oracle_states": 400, "oracle_seeds": 400, "ig_samples": 256, "hidden": (128, 128),
+        },
+        "tiny": {
+            "n_runs": 6, "duration": 1.6, "split": (0.5, 0.17, 0.33), "window": 10,
+            "horizons": (1, 5, 20), "n_members": 2, "hidden": (16,), "epochs": 1,
+            "bnn_steps": 30, "bnn_map_steps": 30, "bnn_samples": 8, "ablation_members": 2,
+            "ablation_epochs": 1,
+            "oracle_states": 3, "oracle_seeds": 16, "ig_samples": 3, "ig_steps": 32,
+            "fail_frac": 0.5, "quiet_frames": 10, "lead_frames": 5, "early_frames": 15,
+        },
+    }  # fmt: skip
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    @model_validator(mode="after")
+    def _window_fits_the_run(self) -> ThermoacousticConfig:
+        """A run must hold a window and the longest horizon (``duration`` is in s, frames 10 ms)."""
+        if max(self.horizons) + self.window >= self.duration * 100:
+            raise ValueError(
+                f"duration={self.duration} s too short for window + longest horizon "
+                f"({self.window} + {max(self.horizons)} frames of 10 ms)"
+            )
+        return self
 
 
 @dataclass
@@ -148,7 +169,7 @@ class Prepared:
     time: np.ndarray
 
 
-def simulate_dataset(cfg: ExperimentConfig) -> xr.Dataset:
+def simulate_dataset(cfg: ThermoacousticConfig) -> xr.Dataset:
     """Simulate ``cfg.n_runs`` runs and assign the train/val/test split (seeded)."""
     params = CombustorParams.subcritical() if cfg.subcritical else CombustorParams()
     runs = simulate_runs(cfg.n_runs, cfg.duration, seed=cfg.seed, params=params)
@@ -162,7 +183,7 @@ def _raw(ds: xr.Dataset):
             {k: ds[k].values for k in CONTROL_CHANNELS})
 
 
-def prepare(ds: xr.Dataset, cfg: ExperimentConfig,
+def prepare(ds: xr.Dataset, cfg: ThermoacousticConfig,
             splits: tuple[str, ...] = ("train", "val", "test")) -> Prepared:
     """Validate a run set, compute frame features and cut windows per split.
 
@@ -196,7 +217,7 @@ def _xy(prep: Prepared, split: str, channels=None):
 
 def train_forecasters(
     prep: Prepared,
-    cfg: ExperimentConfig,
+    cfg: ThermoacousticConfig,
     models: tuple[str, ...] = MODELS,
     logger: logging.Logger | logging.LoggerAdapter | None = None,
 ) -> dict:
@@ -285,7 +306,7 @@ def predict_all(models: dict, prep: Prepared, split: str = "test", n_samples: in
     return {k: predict_one(m, prep, w, x, n_samples) for k, m in models.items()}
 
 
-def oracle_study(ds: xr.Dataset, prep: Prepared, cfg: ExperimentConfig) -> dict:
+def oracle_study(ds: xr.Dataset, prep: Prepared, cfg: ThermoacousticConfig) -> dict:
     """Re-simulate ``cfg.oracle_states`` random held-out states with ``cfg.oracle_seeds`` seeds."""
     runs = runs_from_dataset(ds)
     w = prep.windows["test"]
@@ -298,7 +319,7 @@ def oracle_study(ds: xr.Dataset, prep: Prepared, cfg: ExperimentConfig) -> dict:
     return {"index": pick, "samples": samples, "crps": oracle_scores(w.y[pick], samples)}
 
 
-def evaluate(prep: Prepared, forecasts: dict, cfg: ExperimentConfig, oracle: dict | None) -> dict:
+def evaluate(prep: Prepared, forecasts: dict, cfg: ThermoacousticConfig, oracle: dict | None) -> dict:
     """Per-model, per-horizon scores, oracle CRPS ratio and onset-warning rates."""
     w = prep.windows["test"]
     scores = {m: horizon_scores(w.y, fc) for m, fc in forecasts.items()}
@@ -338,7 +359,7 @@ def evaluate(prep: Prepared, forecasts: dict, cfg: ExperimentConfig, oracle: dic
     return out
 
 
-def ablation_study(prep: Prepared, cfg: ExperimentConfig, logger=None) -> dict:
+def ablation_study(prep: Prepared, cfg: ThermoacousticConfig, logger=None) -> dict:
     """Anchored ensembles trained on each sensor set; scores on the test split.
 
     Sets without the dynamic pressure do not see the current amplitude, so they forecast the
@@ -359,7 +380,7 @@ def ablation_study(prep: Prepared, cfg: ExperimentConfig, logger=None) -> dict:
 
 
 def failure_study(
-    ds: xr.Dataset, prep: Prepared, models: dict, cfg: ExperimentConfig,
+    ds: xr.Dataset, prep: Prepared, models: dict, cfg: ThermoacousticConfig,
     sensors: tuple[str, ...] = ("p_dyn", "oh_star"),
     modes: tuple[str, ...] = ("zeroed", "frozen", "stale"),
 ) -> dict:
@@ -406,7 +427,7 @@ def failure_study(
             "frame": nominal_w.frame}
 
 
-def attribution_study(prep: Prepared, net: EnsembleMLP, cfg: ExperimentConfig) -> dict:
+def attribution_study(prep: Prepared, net: EnsembleMLP, cfg: ThermoacousticConfig) -> dict:
     """Integrated gradients of the 500 ms ensemble forecast over ``cfg.ig_samples`` test windows."""
     w = prep.windows["test"]
     rng = np.random.default_rng(cfg.seed + 50)
@@ -421,7 +442,7 @@ def attribution_study(prep: Prepared, net: EnsembleMLP, cfg: ExperimentConfig) -
             "completeness_error": res["completeness_error"], "index": pick}
 
 
-def ensemble_state_dict(net: EnsembleMLP, scaler: Standardizer, cfg: ExperimentConfig) -> dict:
+def ensemble_state_dict(net: EnsembleMLP, scaler: Standardizer, cfg: ThermoacousticConfig) -> dict:
     """Tensors of a trained ensemble plus its standardiser (for the model registry)."""
     sd = {f"net.{k}": v.detach().clone() for k, v in net.state_dict().items()}
     for k, v in scaler.to_arrays().items():
@@ -429,7 +450,7 @@ def ensemble_state_dict(net: EnsembleMLP, scaler: Standardizer, cfg: ExperimentC
     return sd
 
 
-def ensemble_from_state_dict(sd: dict, cfg: ExperimentConfig) -> tuple[EnsembleMLP, Standardizer]:
+def ensemble_from_state_dict(sd: dict, cfg: ThermoacousticConfig) -> tuple[EnsembleMLP, Standardizer]:
     """Inverse of :func:`ensemble_state_dict`."""
     w0 = sd["net.weights.0"]
     n_out = sd[f"net.biases.{len(cfg.hidden)}"].shape[-1] // 2
@@ -441,3 +462,58 @@ def ensemble_from_state_dict(sd: dict, cfg: ExperimentConfig) -> tuple[EnsembleM
     scaler = Standardizer.from_arrays({k[7:]: v.numpy() for k, v in sd.items()
                                        if k.startswith("scaler.")})
     return net.eval(), scaler
+
+
+# simulator-only variables that only the oracle reads (``nu_fast`` is as large as a fast channel)
+ORACLE_ONLY: tuple[str, ...] = ("nu_fast", "state", "nu", "delta")
+
+
+def select_runs(ds: xr.Dataset, oracle: bool = False, train_only: bool = False) -> xr.Dataset:
+    """The part of a run set a step needs: without the oracle's variables unless ``oracle``, and
+    only the train and validation runs if ``train_only`` (training never sees the test runs)."""
+    if not oracle:
+        ds = ds.drop_vars([v for v in ORACLE_ONLY if v in ds.data_vars])
+    if train_only:
+        keep = np.isin(str_labels(ds["split"].values), ("train", "val"))
+        ds = ds.isel(run=np.flatnonzero(keep))
+    return ds
+
+
+def metrics_table(metrics: xr.Dataset):
+    """Headline scores of every model at the longest horizon, as a table (pandas DataFrame)."""
+    sel = metrics.sel(horizon=float(metrics.horizon[-1]))
+    cols = ["rmse", "rmse_reduction_vs_persistence", "coverage90", "crps", "nll",
+            "crps_oracle_ratio", "epistemic_std", "onset_warning_rate", "false_alarm_rate"]  # fmt: skip
+    cols = [c for c in cols if c in sel]
+    return sel[cols].to_dataframe()[cols]
+
+
+def run(
+    cfg: ThermoacousticConfig, runs: xr.Dataset | None = None, logger: logging.Logger | None = None
+) -> dict[str, xr.Dataset]:
+    """The whole experiment in one call: simulate (unless ``runs`` are given), train every
+    forecaster, forecast and score the test runs against the oracle, run the three sensor studies.
+
+    Returns
+    -------
+    dict of xarray.Dataset: ``thermoacoustic/<kind>`` for kind in runs, forecasts, metrics,
+    failure, attributions, ablation (the flow's datasets).
+    """
+    from sciml.thermoacoustic.datasets import to_dataset
+
+    runs = simulate_dataset(cfg) if runs is None else runs
+    models = train_forecasters(prepare(select_runs(runs, train_only=True), cfg, ("train", "val")),
+                               cfg, MODELS, logger=logger)  # fmt: skip
+    prep = prepare(select_runs(runs), cfg)
+    forecasts = predict_all(models, prep, n_samples=cfg.bnn_samples)
+    oracle = oracle_study(select_runs(runs, oracle=True), prep, cfg)
+    payloads = {
+        "forecasts": forecasts,
+        "metrics": evaluate(prep, forecasts, cfg, oracle),
+        "failure": failure_study(select_runs(runs), prep, models, cfg),
+        "attributions": attribution_study(prep, models["anchored_ensemble"], cfg),
+        "ablation": ablation_study(prep, cfg, logger=logger),
+    }
+    out = {"thermoacoustic/runs": runs}
+    out |= {f"thermoacoustic/{k}": to_dataset(k, prep, cfg, v) for k, v in payloads.items()}
+    return out
