@@ -8,12 +8,16 @@ from .benchmark import (
     GRANULARITIES,
     NOISES,
     SPLITS,
-    generate_benchmark,
     generate_many,
     generate_system,
     history_forecast,
     plan_chunks,
-    to_dataset,
+)
+from .datasets import (
+    benchmark_to_dataset,
+    correlations_to_dataset,
+    forecast_to_dataset,
+    invariants_to_dataset,
 )
 from .integrate import (
     BatchResult,
@@ -29,7 +33,6 @@ from .invariants import (
     correlation_dimension,
     dominant_period,
     estimate_invariants,
-    invariants_to_dataset,
     kaplan_yorke_dimension,
     lyapunov_spectrum,
     max_lyapunov_two_trajectory,
@@ -65,10 +68,11 @@ __all__ = [
     "GRANULARITIES",
     "NOISES",
     "SPLITS",
-    "generate_benchmark",
     "generate_many",
     "plan_chunks",
     "generate_system",
     "history_forecast",
-    "to_dataset",
+    "benchmark_to_dataset",
+    "correlations_to_dataset",
+    "forecast_to_dataset",
 ]

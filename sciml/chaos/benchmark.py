@@ -18,15 +18,11 @@ Discrete maps have no period and are not part of the forecasting benchmark (as i
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Sequence
 
 import numpy as np
-import xarray as xr
 
 from sciml.errors import ConfigError, DataError, DivergenceError
-from sciml.progress import Progress
 
 from .integrate import STATUS as STATUS_TEXT
 from .integrate import (
@@ -47,10 +43,8 @@ __all__ = [
     "SPLITS",
     "NOISES",
     "generate_system",
-    "generate_benchmark",
     "generate_many",
     "plan_chunks",
-    "to_dataset",
     "history_forecast",
 ]
 
@@ -252,14 +246,13 @@ def generate_many(
     rows) with the noise and the step halved, up to ``noise_retries`` times (level stored as
     ``noise_level``). Flows flagged stiff are tried on the explicit path too; one that exceeds
     the step budget ``max_steps`` is redone alone by :func:`generate_system` on the implicit
-    (Radau) path. Delay systems go through :func:`generate_system` one by one.
+    (Radau) path. Delay systems go through :func:`generate_system` one by one. Parameters not
+    listed below are those of :func:`generate_system`.
 
     Parameters
     ----------
     max_degree, max_monomials : polynomial detection limits (see ``fit_polynomial``).
     compiled : use the compiled kernels (default) or the numpy path only.
-
-    The other parameters are those of :func:`generate_system`.
 
     Returns
     -------
@@ -449,130 +442,6 @@ def generate_many(
     return results, dropped
 
 
-def generate_benchmark(
-    names: Sequence[str],
-    *,
-    get_system=None,
-    logger_: logging.Logger | logging.LoggerAdapter | None = None,
-    **kwargs,
-) -> tuple[dict[str, dict], dict[str, str]]:
-    """Generate the benchmark of many systems, chunk by chunk (see :func:`plan_chunks`).
-
-    Returns
-    -------
-    results : ``{name: dict}`` of the systems that succeeded.
-    dropped : ``{name: reason}`` of the systems dropped (divergence, maps), also logged.
-    """
-    if get_system is None:
-        from .systems import get_system
-    systems = {n: get_system(n) for n in names}
-    chunks = plan_chunks(list(systems.values()))
-    prog = Progress(total=len(chunks), desc="chaos benchmark", logger=logger_)
-    results, dropped = {}, {}
-    for n, s in systems.items():
-        if s.kind == "map":
-            dropped[n] = "map: not part of the forecasting benchmark"
-    for i, chunk in enumerate(chunks):
-        r, d = generate_many([systems[n] for n in chunk], log=logger_, **kwargs)
-        results.update(r)
-        dropped.update(d)
-        prog.update(i + 1, systems=len(results))
-    prog.close()
-    return results, dropped
-
-
 def history_forecast(n_points: int, n_periods: int = 12, n_history_periods: int = 10) -> int:
     """Number of history points of a series of ``n_points`` covering ``n_periods`` periods."""
     return int(round(n_points * n_history_periods / n_periods))
-
-
-def to_dataset(
-    results: dict[str, dict],
-    *,
-    dims: dict[str, int] | None = None,
-    periods: dict[str, float] | None = None,
-    noise: float = 0.1,
-    n_history_periods: int = 10,
-    dropped: dict[str, str] | None = None,
-) -> xr.Dataset:
-    """Assemble per-system results into the ``chaos/benchmark`` dataset.
-
-    Dims: ``system``, ``split`` (train/test), ``granularity`` (coarse/fine), ``noise``
-    (clean/noisy), ``step`` (time index), ``coordinate`` (state component, padded).
-
-    Variables: ``x`` (all dims), ``univariate`` (``x`` at coordinate 0), ``time``
-    (system, granularity, step), ``coordinate_mask`` (system, coordinate), ``step_mask``
-    (granularity, step), ``is_forecast`` (granularity, step), ``n_history`` (granularity),
-    ``dim`` and ``period`` (system).
-    """
-    if not results:
-        raise DataError("no system in the benchmark results: nothing to write")
-    names = list(results)
-    first = results[names[0]]
-    gran = list(first["granularities"])
-    n_periods = int(first["n_periods"])
-    n_step = max(r["x"].shape[3] for r in results.values())
-    max_dim = max(r["x"].shape[4] for r in results.values())
-    x = np.full((len(names), 2, len(gran), 2, n_step, max_dim), np.nan)
-    t = np.full((len(names), len(gran), n_step), np.nan)
-    cmask = np.zeros((len(names), max_dim), bool)
-    for i, n in enumerate(names):
-        r = results[n]
-        if list(r["granularities"]) != gran:
-            raise DataError(f"system {n!r} was generated with other granularities {r['granularities']}")
-        d = r["x"].shape[4]
-        x[i, :, :, :, : r["x"].shape[3], :d] = r["x"]
-        t[i, :, : r["t"].shape[1]] = r["t"]
-        cmask[i, :d] = True
-    n_pts = first["n_points"]
-    smask = np.arange(n_step)[None, :] < n_pts[:, None]
-    n_hist = np.array([history_forecast(int(k), n_periods, n_history_periods) for k in n_pts])
-    is_fc = (np.arange(n_step)[None, :] >= n_hist[:, None]) & smask
-    dims_arr = np.array([cmask[i].sum() for i in range(len(names))])
-    levels = np.array([float(results[n].get("noise_level", noise)) for n in names])
-    per = np.array([(periods or {}).get(n, np.nan) for n in names], float)
-    ds = xr.Dataset(
-        {
-            "x": (("system", "split", "granularity", "noise", "step", "coordinate"), x,
-                  {"long_name": "state", "units": "system units"}),
-            "univariate": (("system", "split", "granularity", "noise", "step"), x[..., 0],
-                           {"long_name": "first coordinate", "units": "system units"}),
-            "time": (("system", "granularity", "step"), t,
-                     {"long_name": "time", "units": "system time units"}),
-            "coordinate_mask": (("system", "coordinate"), cmask,
-                                {"long_name": "coordinate exists for the system"}),
-            "step_mask": (("granularity", "step"), smask, {"long_name": "step holds a point"}),
-            "is_forecast": (("granularity", "step"), is_fc,
-                            {"long_name": "step is in the forecast horizon (last 2 periods)"}),
-            "n_history": (("granularity",), n_hist, {"long_name": "history length (points)"}),
-            "dim": (("system",), dims_arr, {"long_name": "state dimension"}),
-            "period": (("system",), per, {"long_name": "dominant period", "units": "time"}),
-            "noise_level": (("system",), levels,
-                            {"long_name": "stochastic forcing amplitude relative to coordinate std"}),
-        },
-        coords={
-            "system": np.asarray(names, dtype=str),
-            "split": np.asarray(SPLITS, dtype=str),
-            "granularity": np.asarray(gran, dtype=str),
-            "noise": np.asarray(NOISES, dtype=str),
-            "step": np.arange(n_step),
-            "coordinate": np.arange(max_dim),
-        },
-        attrs={
-            "description": (
-                "Chaotic-system forecasting benchmark (Gilpin 2021 layout): per system a train and "
-                "a test series from different on-attractor initial conditions, coarse/fine "
-                "granularity, clean and stochastically forced (noisy); 12 periods, the first 10 "
-                "history and the last 2 the forecast horizon."
-            ),
-            "pts_per_period": json.dumps({g: int(v) for g, v in first["granularities"].items()}),
-            "n_periods": n_periods,
-            "n_history_periods": int(n_history_periods),
-            "noise_level": float(noise),
-            "grid": "t_k = k * period * n / (pts_per_period * (n - 1)), k = 0..n-1",
-            "dropped_systems": json.dumps(dropped or {}),
-            "dropped_noisy": json.dumps({n: r["noisy_dropped"] for n, r in results.items()
-                                         if r.get("noisy_dropped")}),
-        },
-    )
-    return ds

@@ -48,7 +48,6 @@ __all__ = [
     "correlation_dimension",
     "estimate_invariants",
     "INVARIANT_FIELDS",
-    "invariants_to_dataset",
     "failed_invariants",
 ]
 
@@ -602,61 +601,3 @@ def failed_invariants(system, reason: str) -> dict:
     out["flags"] = [f"failed: {reason}"[:200]]
     out["reliable"] = False
     return out
-
-
-def invariants_to_dataset(results: list[dict], systems: list | None = None):
-    """Table of :func:`estimate_invariants` results as an ``xarray.Dataset`` (dim ``system``).
-
-    Variables: every :data:`INVARIANT_FIELDS` entry and its ``_se``; ``spectrum`` and
-    ``spectrum_se`` over a padded ``exponent`` dim; ``period_pvalue``, ``period_significant``,
-    ``reliable``, ``flags`` (comma-separated), ``kind``, ``dim``; with ``systems`` also the
-    catalogue's ``catalogue_period``, ``lyapunov_max_literature`` and ``lyapunov_source``.
-    """
-    import xarray as xr
-
-    if not results:
-        raise DataError("no invariants to tabulate")
-    names = [r["name"] for r in results]
-    n_exp = max(len(r["spectrum"]) for r in results)
-    spec = np.full((len(results), n_exp), np.nan)
-    spec_se = spec.copy()
-    for i, r in enumerate(results):
-        spec[i, : len(r["spectrum"])] = r["spectrum"]
-        spec_se[i, : len(r["spectrum_se"])] = r["spectrum_se"]
-    units = {"period": "time", "lyapunov_max": "1/time", "lyapunov_max_two_traj": "1/time",
-             "lyapunov_sum": "1/time", "kaplan_yorke": "1", "pesin_entropy": "nats/time",
-             "correlation_dimension": "1"}
-    data = {}
-    for f in INVARIANT_FIELDS:
-        data[f] = ("system", np.array([r[f] for r in results], float),
-                   {"long_name": f.replace("_", " "), "units": units[f]})
-        data[f"{f}_se"] = ("system", np.array([r[f"{f}_se"] for r in results], float),
-                           {"long_name": f"standard error of {f.replace('_', ' ')} over ICs",
-                            "units": units[f]})
-    data["spectrum"] = (("system", "exponent"), spec, {"long_name": "Lyapunov spectrum (QR)",
-                                                       "units": "1/time (maps: 1/iterate)"})
-    data["spectrum_se"] = (("system", "exponent"), spec_se, {"long_name": "its standard error"})
-    data["period_pvalue"] = ("system", np.array([r["period_pvalue"] for r in results]),
-                             {"long_name": "Fisher g-test p-value of the spectral peak"})
-    data["period_significant"] = ("system", np.array([r["period_significant"] for r in results]))
-    data["reliable"] = ("system", np.array([r["reliable"] for r in results]),
-                        {"long_name": "no reliability flag raised"})
-    data["flags"] = ("system", np.asarray([",".join(r["flags"]) for r in results], dtype=str))
-    data["kind"] = ("system", np.asarray([r["kind"] for r in results], dtype=str))
-    data["dim"] = ("system", np.array([r["dim"] for r in results], int))
-    if systems is not None:
-        lit = [s.metadata.get("lyapunov_max_literature") for s in systems]
-        data["lyapunov_max_literature"] = (
-            "system", np.array([np.nan if v is None else float(v) for v in lit]),
-            {"long_name": "literature maximum Lyapunov exponent", "units": "1/time"})
-        data["lyapunov_source"] = ("system", np.asarray(
-            [str(s.metadata.get("lyapunov_source", "")) for s in systems], dtype=str))
-        data["catalogue_period"] = ("system", np.array([float(s.period) for s in systems]),
-                                    {"long_name": "period stored in the catalogue"})
-    return xr.Dataset(
-        data,
-        coords={"system": np.asarray(names, dtype=str), "exponent": np.arange(n_exp)},
-        attrs={"description": "Invariants of chaotic systems, one estimator set (QR spectrum, "
-               "two-trajectory max exponent, Kaplan-Yorke, Pesin, Grassberger-Procaccia, "
-               "periodogram + Fisher g test); mean and standard error over initial conditions."},
-    )

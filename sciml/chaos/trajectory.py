@@ -22,7 +22,7 @@ from sciml.errors import ConfigError, DataError, DivergenceError
 
 from .integrate import BatchResult, integrate
 
-__all__ = ["Trajectory", "time_grid", "make_trajectory", "sample_ics", "attractor_std"]
+__all__ = ["Trajectory", "time_grid", "make_trajectory", "sample_ics"]
 
 logger = logging.getLogger(__name__)
 
@@ -155,11 +155,6 @@ def sample_ics(
             "check its ic and parameters"
         )
     return x[:n_ics]
-
-
-def attractor_std(traj: np.ndarray) -> np.ndarray:
-    """Per-trajectory, per-coordinate standard deviation over time, shape (B, d)."""
-    return np.nanstd(np.asarray(traj), axis=-2)
 
 
 def make_trajectory(

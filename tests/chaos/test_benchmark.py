@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from sciml.chaos import generate_system, get_system, time_grid, to_dataset
+from sciml.chaos import benchmark_to_dataset, generate_system, get_system, time_grid
 from sciml.errors import ConfigError
 
 
@@ -50,7 +50,7 @@ def test_maps_refused():
 
 
 def test_to_dataset_query(results):
-    ds = to_dataset(results, periods={n: get_system(n).period for n in results},
+    ds = benchmark_to_dataset(results, periods={n: get_system(n).period for n in results},
                     dropped={"Rossler": "diverged"})
     sub = ds.sel(system="Lorenz", split="test", granularity="fine")
     assert dict(sub.x.sizes) == {"noise": 2, "step": 1200, "coordinate": 3}

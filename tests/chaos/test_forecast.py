@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sciml.chaos.datasets import correlations_to_dataset
 from sciml.chaos.forecast import (
     METRICS,
     MODELS,

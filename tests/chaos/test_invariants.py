@@ -15,7 +15,8 @@ from sciml.chaos import (
     max_lyapunov_two_trajectory,
     pesin_entropy,
 )
-from sciml.chaos.invariants import estimate_invariants, fisher_g_pvalue, invariants_to_dataset
+from sciml.chaos.datasets import invariants_to_dataset
+from sciml.chaos.invariants import estimate_invariants, fisher_g_pvalue
 from sciml.errors import ConfigError
 
 

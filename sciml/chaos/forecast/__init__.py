@@ -8,9 +8,7 @@ from .runner import (
     METRICS,
     MODELS,
     PROBABILISTIC,
-    correlations_to_dataset,
     forecast_series,
-    forecast_to_dataset,
     score_forecast,
 )
 
@@ -28,7 +26,5 @@ __all__ = [
     "MODELS",
     "PROBABILISTIC",
     "forecast_series",
-    "forecast_to_dataset",
-    "correlations_to_dataset",
     "score_forecast",
 ]

@@ -24,8 +24,6 @@ __all__ = [
     "PROBABILISTIC",
     "forecast_series",
     "score_forecast",
-    "forecast_to_dataset",
-    "correlations_to_dataset",
 ]
 
 #: Forecasters, in the order of the ``model`` coordinate.
@@ -126,72 +124,3 @@ def forecast_series(
         out[m] = score_forecast(fut, f, hist, dt, lyapunov_max, scale, m in PROBABILISTIC)
         out[m]["forecast"] = f.mean(axis=0)
     return out
-
-
-def forecast_to_dataset(
-    names: list[str],
-    results: list[dict],
-    models: tuple[str, ...] = MODELS,
-    granularities: tuple[str, ...] = ("coarse", "fine"),
-    noises: tuple[str, ...] = ("clean",),
-):
-    """``chaos/forecast_metrics``: one variable per metric over (model, system, granularity, noise).
-
-    ``results[i]`` maps ``(granularity, noise)`` to :func:`forecast_series`'s output for
-    ``names[i]``.
-    """
-    import xarray as xr
-
-    gran, nzs = list(granularities), list(noises)
-    arr = np.full((len(METRICS), len(models), len(names), len(gran), len(nzs)), np.nan)
-    for i, res in enumerate(results):
-        for (g, nz), per_model in res.items():
-            for j, m in enumerate(models):
-                for k, met in enumerate(METRICS):
-                    arr[k, j, i, gran.index(g), nzs.index(nz)] = per_model[m][met]
-    long = {"smape": ("sMAPE on the 0-200 scale", "percent"), "mase": ("MASE (naive scale)", "1"),
-            "vpt": ("valid prediction time (error/std > 0.4)", "Lyapunov times"),
-            "crps": ("CRPS of the ensemble", "system units"),
-            "coverage_90": ("coverage of the central 90% interval", "1")}
-    return xr.Dataset(
-        {met: (("model", "system", "granularity", "noise"), arr[k],
-               {"long_name": long[met][0], "units": long[met][1]})
-         for k, met in enumerate(METRICS)},
-        coords={"model": np.asarray(models, dtype=str), "system": np.asarray(names, dtype=str),
-                "granularity": np.asarray(gran, dtype=str), "noise": np.asarray(nzs, dtype=str)},
-        attrs={"description": "Forecast scores on the last 2 periods of each system's test "
-               "series (univariate, first coordinate), fitted on the train series.",
-               "smape_scale": "0-200"},
-    )
-
-
-def correlations_to_dataset(fm, inv, invariants=("lyapunov_max", "pesin_entropy",
-                                                 "correlation_dimension")):
-    """Spearman correlation of sMAPE with each invariant across the systems of both datasets.
-
-    Returns a Dataset with ``spearman_rho`` and ``pvalue`` over (model, granularity, noise,
-    invariant).
-    """
-    import xarray as xr
-
-    from ..metrics import spearman
-
-    systems = [s for s in fm.system.values if s in set(inv.system.values)]
-    shape = (fm.sizes["model"], fm.sizes["granularity"], fm.sizes["noise"], len(invariants))
-    rho, pv = np.full(shape, np.nan), np.full(shape, np.nan)
-    err = fm.smape.sel(system=systems).transpose("model", "granularity", "noise", "system").values
-    for d, key in enumerate(invariants):
-        iv = inv[key].sel(system=systems).values
-        for idx in np.ndindex(shape[:3]):
-            rho[idx + (d,)], pv[idx + (d,)] = spearman(err[idx], iv)
-    dims = ("model", "granularity", "noise", "invariant")
-    return xr.Dataset(
-        {"spearman_rho": (dims, rho, {"long_name": "Spearman rank correlation of sMAPE with "
-                                      "the invariant across systems"}),
-         "pvalue": (dims, pv, {"long_name": "two-sided p-value"})},
-        coords={"model": fm.model.values, "granularity": fm.granularity.values,
-                "noise": fm.noise.values, "invariant": np.asarray(invariants, dtype=str)},
-        attrs={"description": "Headline of Gilpin 2021: rank correlation of forecast error with "
-               "the maximum Lyapunov exponent, Pesin entropy and correlation dimension.",
-               "n_systems": len(systems)},
-    )
