@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -37,10 +38,15 @@ def machine() -> str:
 
 
 def git_revision() -> str:
-    out = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parents[1]
-    )
-    return out.stdout.strip() or "unknown"
+    """The checkout's revision (12 hex digits), ``-dirty`` when the work tree has uncommitted
+    changes: a figure measured on uncommitted code says so."""
+    from sciml.catalog import git_revision as _revision
+
+    rev = _revision(ROOT)
+    if rev is None:
+        return "unknown"
+    dirty = rev.endswith("-dirty")
+    return rev.removesuffix("-dirty")[:12] + ("-dirty" if dirty else "")
 
 
 def header(title: str) -> str:

@@ -1,6 +1,6 @@
 """Catalog write/read throughput for a 1 GiB float32 array (chunked, zstd-compressed zarr v3).
 
-Target (issue 2): at least 200 MB/s each way on local disk.
+Target: at least 200 MB/s each way on local disk.
 """
 
 from __future__ import annotations

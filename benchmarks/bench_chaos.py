@@ -402,7 +402,7 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     old = _old_sections() if args.only else {}
     lines = [header("Chaos: batched integration, benchmark generation, invariants"),
-             f"2-core budget (the machine was shared with other jobs while measured), numpy "
+             f"2-core budget, numpy "
              f"{np.__version__}, {platform.machine()}. Tolerance rtol = atol = {TOL:g} for every "
              "generation/integration timing.", ""]
     sections = [("1", "lorenz", lambda: section_lorenz(args.quick)),

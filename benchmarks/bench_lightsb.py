@@ -1,6 +1,6 @@
 """LightSB: Gaussian check, mixture-benchmark grid, and cost per training step vs K and D.
 
-Targets (issue 6):
+Targets:
 - Gaussian pair, D = 16, eps = 1, diagonal covariances: cBW2-UVP < 0.1 % within 30 s of training.
 - Mixture pairs, D in {2, 16, 64, 128} x eps in {0.1, 1, 10}: cBW2-UVP < 1 % for D <= 64,
   reported for D = 128; fit time per cell < 2 min on CPU.
@@ -112,8 +112,8 @@ def mixture_grid(dims, epsilons, seeds, n_steps, batch_size, n_train,
         f"- Target fit < 2 min per cell: **{'pass' if ok_time else 'MISS'}**.\n"
         "- The LightSB paper (Korotin et al. 2024, Table 2) reports LightSB well under 1 % in "
         "every cell of the authors' own benchmark pairs; these pairs are rebuilt from the same "
-        "closed form with our own seed (the stored pairs are a cloud download that cannot be "
-        "fetched here), so the comparison is of magnitude, cell by cell, not of identical "
+        "closed form with our own seed (the authors' stored pairs are a download, and nothing "
+        "is downloaded at run time), so the comparison is of magnitude, cell by cell, not of identical "
         "numbers.\n"
     )
     return text, ok_small and ok_time
@@ -173,9 +173,9 @@ def main(quick: bool = False) -> str:
     c_text = step_cost(reps=3 if quick else 5)
     total = time.perf_counter() - t0
     text = (
-        header("Light Schrödinger Bridge (issue 6)")
-        + f"\nMachine shared with other jobs (2 cores, load above 2 during the run): timings "
-        f"are upper bounds. Whole benchmark: {total / 60:.1f} min"
+        header("Light Schrödinger Bridge")
+        + "\nOn 2 cores; the wall time also holds whatever else ran on the machine. "
+        f"Whole benchmark: {total / 60:.1f} min"
         f"{' (quick mode)' if quick else ''}.\n\n"
         + g_text + "\n" + m_text + "\n" + c_text
     )

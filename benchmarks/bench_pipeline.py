@@ -1,6 +1,6 @@
 """Wall time and peak memory of every workflow's default (fast) flow, each in a fresh process.
 
-Target (issue 2): the whole default pipeline under 15 minutes and 4 GiB peak RSS on 2 cores.
+Target: the whole default pipeline under 15 minutes and 4 GiB peak RSS on 2 cores.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """ProbConserv benchmark: update throughput, training time and accuracy of the fast profile.
 
-Targets (issue 3):
+Targets:
 - Stefan (u* = 0.6, t = 0.05), fast profile: ProbConserv-ANP MSE lower than ANP's, LL not worse,
   shock-position error lower; same direction on PME m = 6.
 - Update throughput >= 50 million grid values per second on one CPU core
@@ -130,7 +130,7 @@ def validation_fronts(config: ProbConservConfig, state: dict, seed: int) -> dict
 
 
 # PME validation values (inside the training range [1, 6], never the test values 1, 3, 6): the
-# sign of ProbConserv's front shift against the ANP's mass error (docs/probconserv.md, 4th pass)
+# sign of ProbConserv's front shift against the ANP's mass error (docs/notes/probconserv-investigations.md)
 _VALIDATION_PME = (2.0, 4.0, 5.5, 5.8)
 
 
@@ -207,32 +207,13 @@ def _fmt(m: float, se: float) -> str:
     return f"{m:.4g} ± {se:.2g}"
 
 
-def main(argv: list[str] | None = None) -> str:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--profile", default="fast")
-    parser.add_argument("--n-functions", type=int, default=1000, help="throughput batch size")
-    parser.add_argument(
-        "--extra-seeds", type=int, default=2, help="training seeds beyond the first (targets)"
-    )
-    args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    load0 = os.getloadavg()[0]
-    wall, cpu0 = time.perf_counter(), time.process_time()
-    throughput(n_f=2, repeats=1)  # compile the numba kernel outside the timing
-    tp = throughput(n_f=args.n_functions)
-    config = ProbConservConfig.for_profile(args.profile)
-    torch.set_num_threads(1)  # one thread: shared 2-core machine (threads spin under contention)
-    acc = accuracy(config)
-    met, shock = acc["metrics"], acc["shock"]
-    extra = [config.seed + 1 + i for i in range(args.extra_seeds)]
-    diffs = seed_differences(config, extra, acc)
-    lines = [header("probconserv"), ""]
+def _throughput_section(tp: dict, n_functions: int) -> list[str]:
     rate = tp["n"] / tp["pc"][2]
-    lines += [
+    return [
         "### Update throughput (one core, float64)",
         "",
-        f"Batch {args.n_functions} functions x 201 t x 201 x = {tp['n'] / 1e6:.1f} M values, "
-        f"{len(range(5))} repeats (mean ± standard error, min).",
+        f"Batch {n_functions} functions x 201 t x 201 x = {tp['n'] / 1e6:.1f} M values, "
+        "5 repeats (mean ± standard error, min).",
         "",
         "| step | wall seconds (min) | thread CPU seconds | M values / s (best wall) | target | pass |",
         "|---|---|---|---|---|---|",
@@ -244,13 +225,15 @@ def main(argv: list[str] | None = None) -> str:
         "",
         f"Largest |G mu~ - b| after the sigma_G = 0 update: {tp['max_constraint_error']:.2e}.",
         "",
-        f"### Training and evaluation time ({args.profile} profile, torch on 1 thread)",
+    ]
+
+
+def _time_section(acc: dict, config: ProbConservConfig, profile: str) -> list[str]:
+    lines = [
+        f"### Training and evaluation time ({profile} profile, torch on 1 thread)",
         "",
-        "Wall time depends on what else runs on the machine (the load average is given); the CPU "
-        "time (process, all threads) is the work itself, an upper bound of the wall time on an "
-        "idle core.",
-        "",
-        f"Machine shared with other agents (load average at the start: {load0:.1f}).",
+        "The CPU time (process, all threads) is the work itself, an upper bound of the wall time "
+        "on an idle core; the wall time also holds whatever else ran on the machine.",
         "",
         "| problem | ANP + SoftC training, wall (s) | CPU (s) |",
         "|---|---|---|",
@@ -258,15 +241,19 @@ def main(argv: list[str] | None = None) -> str:
     lines += [f"| {p} | {s:.1f} | {acc['train_cpu'][p]:.1f} |" for p, s in acc["train_s"].items()]
     total = sum(acc["train_s"].values())
     total_cpu = sum(acc["train_cpu"].values())
-    lines += [
+    return lines + [
         f"| **all three** | **{total:.1f}** | **{total_cpu:.1f}** |",
         "",
-        f"Target < 600 s for all three: {'PASS' if min(total, total_cpu) < 600 else 'FAIL'} "
-        f"(load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores).",
+        f"Target < 600 s for all three: {'PASS' if min(total, total_cpu) < 600 else 'FAIL'}.",
         "",
         f"Evaluation (prediction on the {config.n_t} x {config.n_x} grid, updates, 500-draw front "
         f"posteriors) of all test values: {acc['eval_s']:.1f} s wall, {acc['eval_cpu']:.1f} s CPU.",
         "",
+    ]
+
+
+def _accuracy_section(met, shock, config: ProbConservConfig) -> list[str]:
+    lines = [
         "### Accuracy at the paper's evaluation time (mean ± standard error over "
         f"{config.n_test_functions} test functions)",
         "",
@@ -295,6 +282,11 @@ def main(argv: list[str] | None = None) -> str:
             v = float(met["ce_truth"].sel(problem=problem, param=param))
             if np.isfinite(v):
                 lines.append(f"- {problem} {param:g}: {v:.2e}")
+    return lines
+
+
+def _targets_section(met, shock, config: ProbConservConfig) -> list[str]:
+    lines: list[str] = []
     lines += [
         "",
         f"### Targets, training seed {config.seed}",
@@ -327,7 +319,11 @@ def main(argv: list[str] | None = None) -> str:
             f"{_cell(met, 'ce', 'ANP', problem, param):.2e} | {ce:.1e} | "
             f"{'PASS' if ce <= 1e-10 else 'FAIL'} |"
         )
-    n_runs = 1 + len(extra)
+    return lines
+
+
+def _seeds_section(diffs: dict, n_runs: int) -> list[str]:
+    lines: list[str] = []
     lines += [
         "",
         f"### Targets over {n_runs} training seeds (ProbConserv-ANP minus ANP, mean ± standard "
@@ -346,6 +342,11 @@ def main(argv: list[str] | None = None) -> str:
             f"{df_[0]:+.3g} ± {df_[1]:.2g} | {ba[0]:+.3g} ± {ba[1]:.2g} | "
             f"{bp[0]:+.3g} ± {bp[1]:.2g} | {'PASS' if ok else 'FAIL'} |"
         )
+    return lines
+
+
+def _validation_sections(diffs: dict, config: ProbConservConfig) -> list[str]:
+    lines: list[str] = []
     problem, values = _VALIDATION
     val = diffs["validation"]
     xs = np.array([val[0][("x*", v)] for v in values])
@@ -402,6 +403,11 @@ def main(argv: list[str] | None = None) -> str:
             f"{np.mean(d['front_error']):+.4f} ± {_se(d['front_error']):.4f} | "
             f"{agree:.2f} ({moved.sum()} of {shift.size}) |"
         )
+    return lines
+
+
+def _closing(config: ProbConservConfig, wall: float, cpu0: float) -> list[str]:
+    lines: list[str] = []
     lines += [
         "",
         "Paper (Hansen et al., ICML 2023, Sec. 4.2-4.3): on Stefan, ProbConserv-ANP lowers the MSE "
@@ -422,6 +428,34 @@ def main(argv: list[str] | None = None) -> str:
         f"Benchmark wall time: {time.perf_counter() - wall:.0f} s "
         f"(process CPU {time.process_time() - cpu0:.0f} s).",
     ]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--profile", default="fast")
+    parser.add_argument("--n-functions", type=int, default=1000, help="throughput batch size")
+    parser.add_argument(
+        "--extra-seeds", type=int, default=2, help="training seeds beyond the first (targets)"
+    )
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)  # one thread: the 2-core machine (threads spin under contention)
+    wall, cpu0 = time.perf_counter(), time.process_time()
+    throughput(n_f=2, repeats=1)  # compile the numba kernel outside the timing
+    tp = throughput(n_f=args.n_functions)
+    config = ProbConservConfig.for_profile(args.profile)
+    acc = accuracy(config)
+    met, shock = acc["metrics"], acc["shock"]
+    extra = [config.seed + 1 + i for i in range(args.extra_seeds)]
+    diffs = seed_differences(config, extra, acc)
+    lines = [header("probconserv"), ""]
+    lines += _throughput_section(tp, args.n_functions)
+    lines += _time_section(acc, config, args.profile)
+    lines += _accuracy_section(met, shock, config)
+    lines += _targets_section(met, shock, config)
+    lines += _seeds_section(diffs, 1 + len(extra))
+    lines += _validation_sections(diffs, config)
+    lines += _closing(config, wall, cpu0)
     text = "\n".join(lines)
     write_fragment("probconserv", text)
     return text

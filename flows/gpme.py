@@ -119,7 +119,7 @@ def gpme_data_flow(config: GPMEDataConfig | None = None) -> list[str]:
         "GPME exact solutions: conservation at eval time",
         figures=figures,
         notes="The trapezoid mass of the exact Stefan solution differs from U(t) on a finite grid "
-        "(jump at the front), see NOTES.",
+        "(jump at the front): docs/gpme.md.",
     )
     return names
 

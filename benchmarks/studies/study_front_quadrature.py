@@ -1,12 +1,12 @@
 """Does ProbConserv's front gain follow the grid truth's own conservation error? (validation values)
 
 The update conditions the grid values on ``G u = U(t)`` with the trapezoid row G and the exact
-total U(t) (issue 3). On a finite grid the exact solution itself misses that constraint
+total U(t). On a finite grid the exact solution itself misses that constraint
 (NOTES.md): at a Stefan front (a jump from u* to 0 at x*) the trapezoid rule counts
 ``dx u* (1/2 - theta)`` too much in the cell that holds x*, where theta = (x* - x_left) / dx is the
 front's place in its cell; at a PME front (a vertical tangent on a grid node for every m > 1) it
 counts too little. An ANP that matches the grid truth inherits that error, and the update, whose
-shift has the sign of ``U(t) - G mu`` at every point (docs/probconserv.md, fourth pass), moves
+shift has the sign of ``U(t) - G mu`` at every point (docs/notes/probconserv-investigations.md), moves
 its front left where the grid truth over-counts and right where it under-counts.
 
 For each training seed, the ANP is trained as the flow does; then at validation values of the
@@ -27,7 +27,7 @@ error is taken out.
 
 Prints per value theta, the truth's CE, each black box's CE and the ProbConserv - black box
 differences of MSE and front error (mean ± standard error over seeds), then per black box the
-correlation of its front-error difference with the truth's CE. docs/probconserv.md ("Fifth pass")
+correlation of its front-error difference with the truth's CE. docs/notes/probconserv-investigations.md
 quotes::
 
     python -m benchmarks.studies.study_front_quadrature --seeds 0 1 2

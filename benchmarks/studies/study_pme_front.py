@@ -5,7 +5,7 @@ and each training seed: train the ANP as the flow does (seed ``10 s + 1``), then
 ProbConserv-ANP at m in {2, 4, 5.5, 5.8} with :func:`benchmarks.bench_probconserv.validation_pme`
 (the bench's contexts). Prints, per variant and m, the ANP's CE, MSE / LL / front error of both
 models and the front-error difference, mean ± standard error over seeds. The variant table of
-docs/probconserv.md ("Fourth pass") comes from::
+docs/notes/probconserv-investigations.md comes from::
 
     python -m benchmarks.studies.study_pme_front --seeds 0 1 2
 

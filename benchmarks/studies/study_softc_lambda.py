@@ -3,7 +3,7 @@
 For one problem: train the fast-profile ANP once (seed as the flow's), fine-tune SoftC from it at
 each lambda (the flow's steps, points and learning rate), and print the MSE at the evaluation
 time on the validation values (20 functions each) next to the ANP's. The table in
-docs/probconserv.md ("SoftC's lambda re-chosen on validation") comes from::
+docs/notes/probconserv-investigations.md (SoftC's lambda) comes from::
 
     python -m benchmarks.studies.study_softc_lambda pme --lambdas 0 1e-3 1e-2 1e-1 1
 

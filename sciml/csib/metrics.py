@@ -1,4 +1,4 @@
-r"""Test metrics, information-plane estimates and the metrics ``xarray.Dataset`` of CS-IB.
+r"""Test metrics, information-plane estimates and beta selection of CS-IB.
 
 Yu et al., ICLR 2024 (arXiv:2404.17951), Sec. 5: test RMSE (Table 2), the information plane
 I(x;t) vs I(y;t) (Fig. 4) and RMSE under adversarial attack (Fig. 5).
@@ -8,12 +8,11 @@ training standard deviation: log(100,000 USD) for California Housing (the log ta
 literature), rentals/hour for Bike Sharing, ug/m^3 for PM2.5 and Wh for Appliances Energy.
 R^2 is unitless. I(x;t) and I(y;t) are CS quadratic mutual-information estimates in nats
 (:func:`sciml.csib.divergence.cs_mutual_information`, median-heuristic widths, one common
-estimator for every model), on a fixed seeded subset.
+estimator for every model), on a fixed seeded subset. The ``csib/metrics`` dataset these
+functions read is built by :func:`sciml.csib.datasets.to_dataset`.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,7 +26,6 @@ from sciml.errors import DataError
 __all__ = [
     "regression_metrics",
     "information_plane",
-    "to_dataset",
     "select_beta",
     "summary_table",
 ]
@@ -79,107 +77,6 @@ def information_plane(
         i_xt = cs_mutual_information(xd, td, "median", "median")
         i_yt = cs_mutual_information(yd, td, "median", "median")
     return float(i_xt), float(i_yt)
-
-
-_ATTRS = {
-    "rmse": ("test RMSE", "target units (see description)"),
-    "mae": ("test MAE", "target units (see description)"),
-    "r2": ("test coefficient of determination R^2", "1"),
-    "val_rmse": (
-        "validation RMSE at the early-stopping epoch (used to select beta)",
-        "target units (see description)",
-    ),
-    "i_xt": ("CS-QMI I(x;t) on test inputs", "nat"),
-    "i_yt": ("CS-QMI I(y;t) on test inputs", "nat"),
-    "best_epoch": ("early-stopping epoch (best validation RMSE)", "1"),
-    "train_seconds": ("wall-clock training time", "s"),
-    "rmse_fgsm": ("test RMSE under FGSM attack", "target units (see description)"),
-    "rmse_pgd": ("test RMSE under PGD attack", "target units (see description)"),
-    "plane_i_xt": ("I(x;t) on a training subset after each epoch", "nat"),
-    "plane_i_yt": ("I(y;t) on a training subset after each epoch", "nat"),
-}
-
-
-def to_dataset(
-    records: Sequence[dict],
-    datasets: Sequence[str],
-    models: Sequence[str],
-    betas: Sequence[float],
-    seeds: Sequence[int],
-    epsilons: Sequence[float],
-    n_epochs: int,
-    target_units: dict[str, str] | None = None,
-) -> xr.Dataset:
-    """Assemble per-run result records into the ``csib/metrics`` dataset.
-
-    Each record holds ``dataset, model, beta, seed`` and the scalar metrics of
-    :data:`_ATTRS`, plus ``rmse_fgsm``/``rmse_pgd`` (len(epsilons),) and
-    ``plane_i_xt``/``plane_i_yt`` (per epoch, padded with NaN to ``n_epochs``). A record whose
-    ``beta`` is ``None`` (a model without a compression term, e.g. the MSE net) is written at
-    every beta: it is one run, repeated along ``beta`` so that ``.sel(beta=b)`` compares models.
-
-    Returns
-    -------
-    xarray.Dataset with dims (dataset, model, beta, seed[, epsilon][, epoch]); cells without
-    a record are NaN.
-    """
-    dsets, mods = list(map(str, datasets)), list(map(str, models))
-    bets = [float(b) for b in betas]
-    sds = [int(s) for s in seeds]
-    shape = (len(dsets), len(mods), len(bets), len(sds))
-    scal = {
-        k: np.full(shape, np.nan)
-        for k in ("rmse", "mae", "r2", "val_rmse", "i_xt", "i_yt", "best_epoch", "train_seconds")
-    }
-    rob = {k: np.full((*shape, len(epsilons)), np.nan) for k in ("rmse_fgsm", "rmse_pgd")}
-    plane = {k: np.full((*shape, n_epochs), np.nan) for k in ("plane_i_xt", "plane_i_yt")}
-    for r in records:
-        i, j, s = dsets.index(r["dataset"]), mods.index(r["model"]), sds.index(int(r["seed"]))
-        ks = range(len(bets)) if r["beta"] is None else [bets.index(float(r["beta"]))]
-        for k in ks:
-            for name, arr in scal.items():
-                arr[i, j, k, s] = float(r[name])
-            for name, arr in rob.items():
-                arr[i, j, k, s] = np.asarray(r[name], dtype=np.float64)
-            for name, arr in plane.items():
-                v = np.asarray(r[name], dtype=np.float64)[:n_epochs]
-                arr[i, j, k, s, : len(v)] = v
-    dims = ("dataset", "model", "beta", "seed")
-    data_vars = {}
-    for name, arr in scal.items():
-        data_vars[name] = (dims, arr)
-    for name, arr in rob.items():
-        data_vars[name] = ((*dims, "epsilon"), arr)
-    for name, arr in plane.items():
-        data_vars[name] = ((*dims, "epoch"), arr)
-    ds = xr.Dataset(
-        data_vars,
-        coords={
-            "dataset": np.asarray(dsets, dtype=str),
-            "model": np.asarray(mods, dtype=str),
-            "beta": np.asarray(bets, dtype=np.float64),
-            "seed": np.asarray(sds, dtype=np.int64),
-            "epsilon": np.asarray(epsilons, dtype=np.float64),
-            "epoch": np.arange(1, n_epochs + 1, dtype=np.int64),
-        },
-    )
-    for name, (long_name, units) in _ATTRS.items():
-        ds[name].attrs.update(long_name=long_name, units=units)
-    ds["beta"].attrs.update(long_name="compression weight beta", units="1")
-    ds["epsilon"].attrs.update(long_name="L-inf attack radius on standardised inputs", units="training std")
-    units = {str(k): str(v) for k, v in (target_units or {}).items()}
-    ds.attrs.update(
-        title="CS-IB regression: test metrics per dataset, model, beta and seed",
-        description=(
-            "Yu et al., ICLR 2024 (arXiv:2404.17951). RMSE/MAE in each dataset's modelled "
-            "target units (target_units); beta selected on validation RMSE only. Models "
-            "without a compression term (mse) are one run repeated along beta."
-        ),
-        target_units=units,
-        beta_free_models=sorted({str(r["model"]) for r in records if r["beta"] is None}),
-        reference="Yu, Yu, Lokse, Jenssen, Principe, ICLR 2024, arXiv:2404.17951",
-    )
-    return ds
 
 
 def select_beta(ds: xr.Dataset) -> xr.Dataset:

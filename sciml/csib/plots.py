@@ -16,7 +16,7 @@ import xarray as xr  # noqa: E402
 
 from sciml.csib.metrics import select_beta  # noqa: E402
 
-__all__ = ["plot_information_plane", "plot_rmse_vs_beta", "plot_rmse_vs_epsilon"]
+__all__ = ["figures", "plot_information_plane", "plot_rmse_vs_beta", "plot_rmse_vs_epsilon"]
 
 
 def _grid(n: int) -> tuple[plt.Figure, np.ndarray]:
@@ -96,3 +96,24 @@ def plot_rmse_vs_epsilon(ds: xr.Dataset) -> plt.Figure:
 def _units(ds: xr.Dataset, dataset: str) -> str:
     units = ds.attrs.get("target_units", {})
     return str(units.get(str(dataset), "")) if isinstance(units, dict) else ""
+
+
+def figures(ds: xr.Dataset) -> dict[str, plt.Figure]:
+    """Every figure of the ``csib`` workflow, by catalog figure name.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The ``csib/metrics`` dataset.
+
+    Returns
+    -------
+    dict of str to matplotlib.figure.Figure
+        ``information_plane`` (Yu et al., ICLR 2024, Fig. 4), ``rmse_vs_beta`` (Fig. 3) and
+        ``rmse_vs_epsilon`` (Fig. 5), in that order.
+    """
+    return {
+        "information_plane": plot_information_plane(ds),
+        "rmse_vs_beta": plot_rmse_vs_beta(ds),
+        "rmse_vs_epsilon": plot_rmse_vs_epsilon(ds),
+    }

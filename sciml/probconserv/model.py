@@ -20,7 +20,7 @@ networks through a Fourier-feature encoding
 NeurIPS 2020). With :math:`K = 0` (Kim et al.'s ANP) the ReLU networks learn the sharp,
 parameter-dependent fronts of PME and Stefan only slowly (spectral bias): the decoder cannot place
 the front even when handed the true parameter, and the encoders do not resolve the small
-differences of the context values that carry the parameter (``docs/probconserv.md``).
+differences of the context values that carry the parameter (``docs/notes/probconserv-investigations.md``).
 
 Training maximises the ELBO
 :math:`\mathbb E_{q(z \mid C \cup T)} \log p(y_T \mid x_T, r, z) - \mathrm{KL}(q(z \mid C \cup T)

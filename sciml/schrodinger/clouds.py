@@ -4,18 +4,17 @@ The two point clouds are generated (seeded), so the example ships with the proje
 :math:`\mathcal N(0, I_2)`, the target a noisy Swiss roll
 :math:`t(\cos t, \sin t)/c + \sigma\xi` with :math:`t \sim U[1.5\pi, 4.5\pi]`, scaled to unit
 variance per coordinate. LightSB is fitted on unpaired samples and the learned SB process is
-simulated with its closed-form drift (Korotin et al., ICLR 2024, Section 5.1 and Fig. 3).
+simulated with its closed-form drift (Korotin et al., ICLR 2024, Section 5.1 and Fig. 3; see
+:func:`~sciml.schrodinger.experiment.simulate_examples`).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from sciml.errors import ConfigError
-from sciml.schrodinger.model import LightSB
 
-__all__ = ["make_clouds", "sb_trajectories"]
+__all__ = ["make_clouds"]
 
 
 def make_clouds(n: int, seed: int, noise: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
@@ -36,18 +35,3 @@ def make_clouds(n: int, seed: int, noise: float = 0.05) -> tuple[np.ndarray, np.
     roll = (roll - roll.mean(0)) / roll.std(0)
     return source, roll + noise * rng.standard_normal((n, 2))
 
-
-def sb_trajectories(
-    model: LightSB, x: np.ndarray, n_steps: int = 100, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    r"""Euler-Maruyama paths of the learned SB process from x, with their times.
-
-    Returns times (n_steps + 1,) and paths (n_steps + 1, n, D).
-    """
-    gen = torch.Generator().manual_seed(int(seed))
-    with torch.no_grad():
-        path = model.simulate(
-            torch.as_tensor(x, dtype=model.r.dtype), n_steps=n_steps, generator=gen,
-            return_path=True,
-        )
-    return np.linspace(0.0, 1.0, n_steps + 1), path.double().numpy()

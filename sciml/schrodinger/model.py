@@ -43,12 +43,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
 from sciml.errors import ConfigError, DataError
 
-__all__ = ["LightSB", "bridge_sample", "COV_TYPES"]
+__all__ = ["LightSB", "bridge_sample", "sb_trajectories", "COV_TYPES"]
 
 COV_TYPES = ("diagonal", "full")
 
@@ -440,3 +441,36 @@ def bridge_sample(
     t = torch.as_tensor(t, dtype=x.dtype).reshape(-1, *([1] * x.ndim))
     xi = torch.randn((t.shape[0], *x.shape), dtype=x.dtype, generator=generator)
     return (1 - t) * x + t * y + torch.sqrt(eps * t * (1 - t)) * xi
+
+
+def sb_trajectories(
+    model: LightSB, x: np.ndarray, n_steps: int = 100, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Euler-Maruyama paths of the learned SB process from x, with their times.
+
+    Korotin et al., ICLR 2024, Prop. 3.3 and Fig. 3: :meth:`LightSB.simulate` with its
+    closed-form drift, run without gradients on a ``torch.Generator`` seeded with ``seed``.
+
+    Parameters
+    ----------
+    model : LightSB
+        The fitted model.
+    x : ndarray, shape (n, D)
+        Starting points :math:`X_0`.
+    n_steps : int
+        Euler-Maruyama steps on [0, 1].
+    seed : int
+        Seed of the Brownian increments.
+
+    Returns
+    -------
+    times : ndarray, shape (n_steps + 1,)
+    paths : ndarray, shape (n_steps + 1, n, D), float64
+    """
+    gen = torch.Generator().manual_seed(int(seed))
+    with torch.no_grad():
+        path = model.simulate(
+            torch.as_tensor(x, dtype=model.r.dtype), n_steps=n_steps, generator=gen,
+            return_path=True,
+        )
+    return np.linspace(0.0, 1.0, n_steps + 1), path.double().numpy()

@@ -1,10 +1,24 @@
-"""Matplotlib figures of the LightSB workflow (returned, never saved here)."""
+"""Figures of the LightSB workflow: 2-D samples and simulated Schrödinger bridges.
+
+Korotin, Gushchin, Burnaev, "Light Schrödinger Bridge", ICLR 2024, Section 5.1 and Fig. 3:
+source, exact target and LightSB samples of each 2-D benchmark pair, and trajectories of the
+learned SB process over the target cloud (the 2-D pairs and the Gaussian-to-Swiss-roll example).
+Pure functions: arrays in, matplotlib figures out (Agg backend); the flow writes them through
+the catalog.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-__all__ = ["plot_samples", "plot_trajectories"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from sciml.schrodinger.experiment import Examples
+
+__all__ = ["figures", "plot_samples", "plot_trajectories"]
 
 
 def plot_samples(x: np.ndarray, y_true: np.ndarray, y_fit: np.ndarray, title: str = ""):
@@ -45,3 +59,30 @@ def plot_trajectories(path: np.ndarray, target: np.ndarray, n_show: int = 64, ti
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def figures(examples: Examples) -> dict[str, Figure]:
+    """Every figure of a run by name: ``samples_<example>`` of each 2-D pair, then
+    ``trajectories_<example>`` of every simulated example.
+
+    Korotin et al., ICLR 2024, Section 5.1 and Fig. 3.
+
+    Parameters
+    ----------
+    examples : Examples
+        From :func:`~sciml.schrodinger.experiment.simulate_examples`.
+
+    Returns
+    -------
+    dict of matplotlib.figure.Figure
+        Open figures; the caller saves and closes them.
+    """
+    out = {
+        f"samples_{name}": plot_samples(x, y_true, y_fit,
+                                        f"D=2, eps={examples.eps[name]:g}: samples")
+        for name, (x, y_true, y_fit) in examples.samples.items()
+    }  # fmt: skip
+    for name, path in examples.paths.items():
+        out[f"trajectories_{name}"] = plot_trajectories(path, examples.targets[name],
+                                                        title=f"LightSB bridge: {name}")
+    return out

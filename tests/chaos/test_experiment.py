@@ -10,6 +10,8 @@ from sciml.chaos import experiment
 from sciml.chaos.experiment import ChaosConfig, run, system_invariants
 from sciml.errors import DivergenceError
 
+pytestmark = pytest.mark.xdist_group("chaos-experiment")  # one worker builds the module fixture
+
 _CONFIG = ChaosConfig.for_profile(
     "tiny", systems=("Lorenz", "Henon"), n_ics=1, lyapunov_periods=5.0, corr_periods=10.0,
     models=("naive", "linear_ar"), n_attractor_plots=0,

@@ -11,18 +11,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sciml.csib.datasets import (
+from sciml.csib.data import (
     DATASETS,
-    inputs_to_dataset,
     load_dataset,
     load_frame,
     preprocess,
     read_frame,
     sha256_file,
-    split_from_dataset,
     split_indices,
     standardize,
 )
+from sciml.csib.datasets import inputs_to_dataset, split_from_dataset
 from sciml.errors import ConfigError, DataError, UnknownNameError
 
 DATA = pathlib.Path(str(importlib.resources.files("sciml.csib") / "data"))

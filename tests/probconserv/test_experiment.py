@@ -16,6 +16,8 @@ from sciml.probconserv.experiment import (
     unpack_states,
 )
 
+pytestmark = pytest.mark.xdist_group("probconserv-experiment")  # one worker builds the module fixture
+
 _CONFIG = ProbConservConfig.for_profile("tiny", problems=("stefan",), n_steps=10, softc_steps=2)
 
 

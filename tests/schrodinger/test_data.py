@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 from sciml.errors import DataError
-from sciml.schrodinger.clouds import make_clouds, sb_trajectories
-from sciml.schrodinger.data import (
+from sciml.schrodinger.clouds import make_clouds
+from sciml.schrodinger.datasets import (
     pair_from_dataset,
     pairs_to_dataset,
     to_dataset,
     trajectories_to_dataset,
 )
-from sciml.schrodinger.model import LightSB
+from sciml.schrodinger.model import LightSB, sb_trajectories
 from sciml.schrodinger.pairs import make_mixture_pair
 
 

@@ -8,6 +8,8 @@ import pytest
 from sciml.catalog import Catalog
 from sciml.thermoacoustic.experiment import ORACLE_ONLY, ThermoacousticConfig, run, select_runs
 
+pytestmark = pytest.mark.xdist_group("thermoacoustic-experiment")  # one worker builds the module fixture
+
 
 @pytest.fixture(scope="module")
 def datasets():

@@ -1,0 +1,640 @@
+r"""The CS-IB regression experiment: settings, training, evaluation and results, as one recipe.
+
+Yu, Yu, Løkse, Jenssen & Principe, "Cauchy-Schwarz Divergence Information Bottleneck for
+Regression", ICLR 2024 (arXiv:2404.17951), Sec. 5. Per shipped dataset (Sec. 5.1):
+
+1. load, check and preprocess it and fix its train/validation/test split
+   (:func:`prepare_inputs`, seed ``split_seed``), then standardise it with the training rows'
+   statistics (:func:`load_split`);
+2. for every (dataset, model, beta, seed) cell of :func:`grid`, train the shared
+   encoder/decoder with the loss of the model (:mod:`~sciml.csib.csib`, :mod:`~sciml.csib.mse`,
+   :mod:`~sciml.csib.vib`, :mod:`~sciml.csib.nib`, :mod:`~sciml.csib.hsic`): Adam on
+   mini-batches, early stopping on the *validation* RMSE only, the information plane
+   (I(x;t), I(y;t)) tracked on a fixed training subset after every epoch (:func:`fit`);
+3. score it on the test rows: RMSE/MAE/R^2, I(x;t) and I(y;t), RMSE under FGSM and PGD attack
+   (:func:`run_cell`);
+4. assemble the ``csib/metrics`` dataset (:func:`metrics_dataset`) and its headline table, test
+   RMSE at the validation-selected beta (:func:`metrics_table`).
+
+:func:`run` does all four in one call; the ``csib`` flow runs the same functions as tasks (one
+per dataset, one per grid cell) and writes their output through the catalog. The retraining
+deployment scores a CS-IB challenger with :func:`train_challenger`. Every seed derives from
+``CSIBConfig.seed`` (model seeds, :meth:`CSIBConfig.seeds`) and ``CSIBConfig.split_seed`` (the
+split and the ``max_rows`` subsample), so the same settings give the same arrays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Literal, NamedTuple
+
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+from pydantic import Field, field_validator
+
+from sciml.csib import csib, hsic, mse, nib, vib
+from sciml.csib.attacks import attack_rmse
+from sciml.csib.data import DATASETS, Split, load_dataset
+from sciml.csib.datasets import inputs_to_dataset, split_from_dataset, to_dataset
+from sciml.csib.divergence import KernelWidth, kernel_width
+from sciml.csib.metrics import information_plane, regression_metrics, summary_table
+from sciml.csib.model import IBNet, init_parameters
+from sciml.errors import ConfigError, DivergenceError, unknown_name
+from sciml.progress import Progress
+from sciml.settings import Settings
+
+__all__ = [
+    "MODELS",
+    "CSIBConfig",
+    "Cell",
+    "Challenger",
+    "TrainResult",
+    "build_net",
+    "fit",
+    "grid",
+    "load_split",
+    "metrics_dataset",
+    "metrics_table",
+    "predict",
+    "prepare_inputs",
+    "run",
+    "run_cell",
+    "train_and_evaluate",
+    "train_challenger",
+]
+
+Logger = logging.Logger | logging.LoggerAdapter
+LossFn = Callable[..., tuple[torch.Tensor, dict[str, torch.Tensor]]]
+
+#: model name -> (encoder noise mode, loss function)
+_LOSSES: dict[str, tuple[str, LossFn]] = {
+    "mse": (mse.NOISE, mse.mse_loss),
+    "csib": (csib.NOISE, csib.csib_loss),
+    "vib": (vib.NOISE, vib.vib_loss),
+    "nib": (nib.NOISE, nib.nib_loss),
+    "hsic": (hsic.NOISE, hsic.hsic_loss),
+}
+MODELS: tuple[str, ...] = tuple(_LOSSES)
+
+# Fixed parts of the recipe (no profile changes them): the widths of t and x in CS-IB's
+# compression term I_CS(x; t), NIB's exponent r (1: the NIB Lagrangian), the weight of
+# nHSIC(y, t) in the HSIC bottleneck, and the training rows of the per-epoch information plane.
+_SIGMA_T: KernelWidth = "median"
+_SIGMA_X_MI: KernelWidth = "median"
+_NIB_POWER = 1.0
+_HSIC_GAMMA = 1.0
+PLANE_SIZE = 512
+
+Dataset = Literal["california_housing", "bike_sharing", "beijing_pm25", "appliances_energy"]
+Model = Literal["mse", "csib", "vib", "nib", "hsic"]
+
+
+class CSIBConfig(Settings):
+    """CS-IB experiment grid (fast defaults: every dataset subsampled to ``max_rows`` rows).
+
+    ``paper``: full datasets, 5 seeds, beta in {1e-3, 1e-2, 1e-1, 1}, 100 epochs (patience 10).
+    ``seed`` is the first model seed; ``n_seeds`` consecutive seeds are run. The split seed is
+    fixed separately (``split_seed``) so every model and seed sees the same split.
+    """
+
+    datasets: tuple[Dataset, ...] = tuple(DATASETS)  # type: ignore[assignment]
+    models: tuple[Model, ...] = ("mse", "csib", "vib", "nib", "hsic")
+    betas: tuple[float, ...] = (0.01, 0.1)
+    n_seeds: int = Field(1, ge=1)
+    split_seed: int = 0
+    max_rows: int | None = Field(2000, ge=50)
+    max_epochs: int = Field(15, ge=1)
+    patience: int = Field(5, ge=1)
+    batch_size: int = Field(256, ge=8)
+    lr: float = Field(1e-3, gt=0)
+    d_t: int = Field(16, ge=1)
+    enc_hidden: tuple[int, ...] = (128, 128)
+    dec_hidden: tuple[int, ...] = (128,)
+    noise_std: float = Field(0.1, gt=0)
+    sigma_x: float = Field(0.25, gt=0)
+    sigma_y: float = Field(2.0, gt=0)
+    epsilons: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2)
+    pgd_steps: int = Field(10, ge=1)
+    retrain_beta: float = Field(0.1, ge=0)
+
+    PROFILES = {
+        "fast": {},
+        "paper": {
+            "max_rows": None,
+            "n_seeds": 5,
+            "betas": (0.001, 0.01, 0.1, 1.0),
+            "max_epochs": 100,
+            "patience": 10,
+        },
+        "tiny": {
+            "datasets": ("bike_sharing", "beijing_pm25"),
+            "betas": (0.1,),
+            "max_rows": 300,
+            "max_epochs": 2,
+            "patience": 2,
+            "batch_size": 64,
+            "enc_hidden": (16,),
+            "dec_hidden": (16,),
+            "d_t": 4,
+            "epsilons": (0.0, 0.1),
+            "pgd_steps": 2,
+        },
+    }
+
+    @field_validator("betas", "epsilons")
+    @classmethod
+    def _non_negative(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if not v or any(b < 0 for b in v):
+            raise ValueError(f"needs at least one value, all >= 0; got {v}")
+        return tuple(sorted(set(float(b) for b in v)))
+
+    def seeds(self) -> list[int]:
+        """The model seeds: ``n_seeds`` consecutive seeds from ``seed``."""
+        return [self.seed + i for i in range(self.n_seeds)]
+
+
+# ----------------------------------------------------------------------------------------- grid
+class Cell(NamedTuple):
+    """One training run of the grid; ``beta`` is ``None`` for the MSE net (no compression term)."""
+
+    dataset: str
+    model: str
+    beta: float | None
+    seed: int
+
+
+def grid(config: CSIBConfig) -> list[Cell]:
+    """Every (dataset, model, beta, seed) cell of the experiment, in the order the flow maps them.
+
+    Parameters
+    ----------
+    config : CSIBConfig
+        The settings (``datasets``, ``models``, ``betas``, :meth:`CSIBConfig.seeds`).
+
+    Returns
+    -------
+    list of Cell
+        Dataset-major, then seed, model and beta. The ``mse`` model has no compression term, so
+        it runs once per (dataset, seed) with ``beta=None`` (Yu et al., ICLR 2024, Sec. 5.1).
+    """
+    cells = []
+    for d in config.datasets:
+        for s in config.seeds():
+            for m in config.models:
+                for b in [None] if m == "mse" else list(config.betas):
+                    cells.append(Cell(d, m, b, s))
+    return cells
+
+
+# ----------------------------------------------------------------------------------------- data
+def prepare_inputs(dataset: str, config: CSIBConfig) -> xr.Dataset:
+    """The ``csib/{dataset}`` store: a shipped dataset loaded (sha256-checked), preprocessed and split.
+
+    Parameters
+    ----------
+    dataset : str
+        Key of :data:`sciml.csib.data.DATASETS`.
+    config : CSIBConfig
+        Its ``split_seed`` seeds the 70/10/20 train/validation/test permutation.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``x`` (sample, feature), ``y`` (sample), ``split`` (sample); see
+        :func:`sciml.csib.datasets.inputs_to_dataset` (Yu et al., ICLR 2024, Sec. 5.1).
+    """
+    return inputs_to_dataset(load_dataset(dataset), config.split_seed)
+
+
+def load_split(inputs: xr.Dataset, config: CSIBConfig) -> Split:
+    """Standardised train/validation/test arrays of a ``csib/{dataset}`` store.
+
+    Parameters
+    ----------
+    inputs : xarray.Dataset
+        Made by :func:`prepare_inputs` (or read back from the catalog).
+    config : CSIBConfig
+        ``max_rows`` subsamples every part in proportion, seeded by ``split_seed``.
+
+    Returns
+    -------
+    Split
+        Standardised with the training rows' statistics only (Yu et al., ICLR 2024, Sec. 5.1).
+    """
+    return split_from_dataset(inputs, config.max_rows, seed=config.split_seed)
+
+
+# ------------------------------------------------------------------------------------- training
+@dataclasses.dataclass
+class TrainResult:
+    """Outcome of :func:`fit`.
+
+    Attributes
+    ----------
+    net : the network with the best-validation weights loaded (eval mode).
+    history : per-epoch arrays ``epoch, loss, prediction, compression, val_rmse, i_xt, i_yt``
+        (val_rmse on the standardised scale).
+    best_epoch : epoch (1-based) of the lowest validation RMSE.
+    best_val_rmse : that RMSE, standardised scale.
+    seconds : wall-clock training time.
+    """
+
+    net: IBNet
+    history: dict[str, np.ndarray]
+    best_epoch: int
+    best_val_rmse: float
+    seconds: float
+
+
+def build_net(model: str, d_in: int, config: CSIBConfig, seed: int) -> IBNet:
+    """The shared encoder/decoder with the noise mode of ``model``, initialised from ``seed``.
+
+    Parameters
+    ----------
+    model : str
+        One of :data:`MODELS`.
+    d_in : int
+        Number of input features.
+    config : CSIBConfig
+        Sizes: ``d_t``, ``enc_hidden``, ``dec_hidden``, ``noise_std``.
+    seed : int
+        Seed of the initial weights.
+
+    Returns
+    -------
+    IBNet
+        The same architecture for every model (Yu et al., ICLR 2024, Sec. 5.1).
+    """
+    if model not in _LOSSES:
+        raise unknown_name("csib model", model, MODELS)
+    net = IBNet(
+        d_in,
+        config.d_t,
+        tuple(config.enc_hidden),
+        tuple(config.dec_hidden),
+        noise=_LOSSES[model][0],
+        noise_std=config.noise_std,
+    )
+    init_parameters(net, torch.Generator().manual_seed(seed))
+    return net
+
+
+def _resolve(width: KernelWidth, x: np.ndarray) -> KernelWidth:
+    """A rule for the *input* kernel is applied once to a training subset (x does not change)."""
+    if isinstance(width, str):
+        return float(kernel_width(torch.as_tensor(x, dtype=torch.float64), width))
+    return width
+
+
+def _loss_options(model: str, config: CSIBConfig, x_ref: np.ndarray) -> dict:
+    if model == "csib":
+        return {
+            "sigma_x": _resolve(config.sigma_x, x_ref),
+            "sigma_y": config.sigma_y,
+            "sigma_t": _SIGMA_T,
+            "sigma_x_mi": _resolve(_SIGMA_X_MI, x_ref),
+        }
+    if model == "nib":
+        return {"power": _NIB_POWER}
+    if model == "hsic":
+        return {"gamma": _HSIC_GAMMA, "sigma_x": _resolve("median", x_ref)}
+    return {}
+
+
+def predict(net: IBNet, x: np.ndarray, batch: int = 8192) -> np.ndarray:
+    """Deterministic predictions (mean encoding) on the standardised scale.
+
+    Parameters
+    ----------
+    net : IBNet
+        A trained network.
+    x : ndarray, shape (n, d)
+        Standardised inputs.
+    batch : int
+        Rows per forward pass.
+
+    Returns
+    -------
+    ndarray, shape (n,), float64
+    """
+    xt = torch.as_tensor(x, dtype=torch.float32)
+    with torch.no_grad():
+        out = [net.predict(xt[i : i + batch]) for i in range(0, len(xt), batch)]
+    return torch.cat(out).double().numpy()
+
+
+def fit(
+    model: str,
+    split: Split,
+    beta: float,
+    seed: int,
+    config: CSIBConfig | None = None,
+    logger: Logger | None = None,
+    plane_size: int = PLANE_SIZE,
+) -> TrainResult:
+    """Train ``model`` on ``split`` with compression weight ``beta``; early stopping on validation.
+
+    Adam on mini-batches of ``batch_size`` (the ragged last batch is dropped: the Gram
+    estimators need full batches), at most ``max_epochs`` epochs, stopped after ``patience``
+    epochs without a lower validation RMSE; the best-validation weights are returned. Unlike
+    the authors' scripts, the test rows are never read here (Yu et al., ICLR 2024, Sec. 5.1).
+
+    Parameters
+    ----------
+    model : str
+        "mse" | "csib" | "vib" | "nib" | "hsic".
+    split : Split
+        Standardised train/val/test arrays (test is not used here).
+    beta : float
+        Compression weight (ignored by "mse").
+    seed : int
+        Seeds initialisation, mini-batch order and noise (same seed -> same weights).
+    config : CSIBConfig, optional
+        Sizes and optimisation settings (default: the ``fast`` profile).
+    logger : logging.Logger, optional
+        Receives progress (via :class:`sciml.progress.Progress`).
+    plane_size : int
+        Training rows of the per-epoch information-plane estimates.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    ConfigError
+        If ``beta`` is negative.
+    DivergenceError
+        If a mini-batch loss or the validation RMSE is not finite.
+    """
+    config = CSIBConfig() if config is None else config
+    if not beta >= 0:
+        raise ConfigError(f"beta must be >= 0, got {beta}")
+    net = build_net(model, split.x_train.shape[1], config, seed)
+    loss_fn = _LOSSES[model][1]
+    gen = torch.Generator().manual_seed(seed + 1)
+    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
+    xtr = torch.as_tensor(split.x_train)
+    ytr = torch.as_tensor(split.y_train)
+    n = len(ytr)
+    bs = min(config.batch_size, n)
+    n_batches = n // bs  # drop the ragged last batch: Gram estimators need full batches
+    plane_idx = np.sort(np.random.default_rng(seed).permutation(n)[:plane_size])
+    opts = _loss_options(model, config, split.x_train[plane_idx])
+    hist: dict[str, list[float]] = {
+        k: [] for k in ("epoch", "loss", "prediction", "compression", "val_rmse", "i_xt", "i_yt")
+    }
+    best = (np.inf, 0, {k: v.detach().clone() for k, v in net.state_dict().items()})
+    prog = Progress(total=config.max_epochs, desc=f"csib {model} beta={beta:g} seed={seed}", logger=logger)
+    start = time.perf_counter()
+    for epoch in range(1, config.max_epochs + 1):
+        net.train()
+        perm = torch.randperm(n, generator=gen)
+        sums = torch.zeros(3, dtype=torch.float64)
+        for b in range(n_batches):
+            idx = perm[b * bs : (b + 1) * bs]
+            loss, parts = loss_fn(net, xtr[idx], ytr[idx], beta, generator=gen, **opts)
+            if not torch.isfinite(loss):
+                raise DivergenceError(
+                    f"{model} loss became {float(loss.detach())} at epoch {epoch}, batch {b} "
+                    f"(beta={beta}, seed={seed}); lower lr or beta"
+                )
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sums += torch.stack(
+                [loss.detach().double(), parts["prediction"].double(), parts["compression"].double()]
+            )
+        net.eval()
+        val_pred = predict(net, split.x_val)
+        val_rmse = float(np.sqrt(np.mean((val_pred - split.y_val) ** 2)))
+        i_xt, i_yt = information_plane(net, split.x_train[plane_idx], split.y_train[plane_idx], seed=seed)
+        means = (sums / max(n_batches, 1)).tolist()
+        for k, v in zip(hist, [epoch, *means, val_rmse, i_xt, i_yt], strict=True):
+            hist[k].append(float(v))
+        if not np.isfinite(val_rmse):
+            raise DivergenceError(f"{model} validation RMSE is {val_rmse} at epoch {epoch}")
+        if val_rmse < best[0]:
+            best = (val_rmse, epoch, {k: v.detach().clone() for k, v in net.state_dict().items()})
+        prog.update(epoch, loss=means[0], val_rmse=val_rmse)
+        if epoch - best[1] >= config.patience:
+            break
+    prog.close()
+    net.load_state_dict(best[2])
+    net.eval()
+    return TrainResult(
+        net, {k: np.asarray(v) for k, v in hist.items()}, best[1], best[0], time.perf_counter() - start
+    )
+
+
+# ----------------------------------------------------------------------------------- evaluation
+def train_and_evaluate(
+    dataset: str,
+    model: str,
+    beta: float | None,
+    seed: int,
+    split: Split,
+    config: CSIBConfig | None = None,
+    logger: Logger | None = None,
+    plane_size: int = PLANE_SIZE,
+) -> tuple[dict, TrainResult]:
+    """Fit one (dataset, model, beta, seed) cell and evaluate it on the test set.
+
+    The test set is touched only here, after training (early stopping used validation).
+
+    Parameters
+    ----------
+    dataset, model : str
+        Labels of the cell (``model`` one of :data:`MODELS`).
+    beta : float or None
+        Compression weight; ``None`` for the MSE net (trained with 0).
+    seed : int
+        Model seed (:func:`fit`; also seeds the attacks and the test-plane subset).
+    split : Split
+        Standardised arrays of ``dataset``.
+    config : CSIBConfig, optional
+        Sizes, optimisation, ``epsilons`` and ``pgd_steps`` (default: the ``fast`` profile).
+    logger : logging.Logger, optional
+        Receives training progress.
+    plane_size : int
+        Test rows of the final I(x;t), I(y;t) (and training rows of the per-epoch plane).
+
+    Returns
+    -------
+    record : dict
+        The fields :func:`sciml.csib.datasets.to_dataset` expects: test RMSE/MAE/R^2 in target
+        units, validation RMSE, I(x;t), I(y;t), FGSM/PGD RMSE per epsilon, the per-epoch
+        information plane (Yu et al., ICLR 2024, Sec. 5.2-5.4); ``beta`` is ``None`` for the MSE
+        net.
+    result : TrainResult
+    """
+    config = CSIBConfig() if config is None else config
+    res = fit(model, split, 0.0 if beta is None else beta, seed, config, logger=logger, plane_size=plane_size)
+    test = regression_metrics(split.y_test, predict(res.net, split.x_test), split.y_std)
+    idx = np.sort(np.random.default_rng(seed).permutation(len(split.y_test))[:plane_size])
+    i_xt, i_yt = information_plane(res.net, split.x_test[idx], split.y_test[idx], seed=seed)
+    epsilons = tuple(config.epsilons)
+    record = {
+        "dataset": dataset,
+        "model": model,
+        "beta": None if beta is None else float(beta),
+        "seed": int(seed),
+        **test,
+        "val_rmse": float(res.best_val_rmse * split.y_std),
+        "i_xt": i_xt,
+        "i_yt": i_yt,
+        "best_epoch": int(res.best_epoch),
+        "train_seconds": float(res.seconds),
+        "rmse_fgsm": attack_rmse(
+            res.net, split.x_test, split.y_test, epsilons, "fgsm", split.y_std, seed
+        ).tolist(),
+        "rmse_pgd": attack_rmse(
+            res.net, split.x_test, split.y_test, epsilons, "pgd", split.y_std, seed, steps=config.pgd_steps
+        ).tolist(),
+        "plane_i_xt": res.history["i_xt"].tolist(),
+        "plane_i_yt": res.history["i_yt"].tolist(),
+    }
+    return record, res
+
+
+def run_cell(cell: Cell, inputs: xr.Dataset, config: CSIBConfig, logger: Logger | None = None) -> dict:
+    """Train and evaluate one grid cell on its dataset's ``csib/{dataset}`` store.
+
+    Parameters
+    ----------
+    cell : Cell
+        The (dataset, model, beta, seed) to run.
+    inputs : xarray.Dataset
+        The ``csib/{dataset}`` store of ``cell.dataset`` (:func:`prepare_inputs`).
+    config : CSIBConfig
+        The settings.
+    logger : logging.Logger, optional
+        Receives training progress.
+
+    Returns
+    -------
+    dict
+        The cell's result record (:func:`train_and_evaluate`; Yu et al., ICLR 2024, Sec. 5).
+    """
+    record, _ = train_and_evaluate(
+        cell.dataset, cell.model, cell.beta, cell.seed, load_split(inputs, config), config, logger=logger
+    )
+    return record
+
+
+class Challenger(NamedTuple):
+    """A retrained CS-IB network (its weights) and the scores it is compared on."""
+
+    state_dict: dict[str, torch.Tensor]
+    metrics: dict[str, float]
+
+
+def train_challenger(inputs: xr.Dataset, config: CSIBConfig, logger: Logger | None = None) -> Challenger:
+    """Train CS-IB at ``retrain_beta`` with model seed ``seed`` and score it for champion/challenger.
+
+    Parameters
+    ----------
+    inputs : xarray.Dataset
+        The ``csib/{dataset}`` store to train on.
+    config : CSIBConfig
+        The settings (``retrain_beta``, ``seed``, sizes and optimisation).
+    logger : logging.Logger, optional
+        Receives training progress.
+
+    Returns
+    -------
+    Challenger
+        Weights and ``metrics``: ``val_rmse`` (the selection score: validation only, target
+        units), ``test_rmse`` and ``test_r2`` (for information) and ``beta`` (Yu et al., ICLR
+        2024, Sec. 5.1).
+    """
+    split = load_split(inputs, config)
+    res = fit("csib", split, config.retrain_beta, config.seed, config, logger=logger)
+    test = regression_metrics(split.y_test, predict(res.net, split.x_test), split.y_std)
+    metrics = {
+        "val_rmse": res.best_val_rmse * split.y_std,
+        "test_rmse": test["rmse"],
+        "test_r2": test["r2"],
+        "beta": config.retrain_beta,
+    }
+    return Challenger(res.net.state_dict(), metrics)
+
+
+# -------------------------------------------------------------------------------------- results
+def metrics_dataset(records: Iterable[dict], config: CSIBConfig) -> xr.Dataset:
+    """The ``csib/metrics`` dataset of the grid's result records.
+
+    Parameters
+    ----------
+    records : iterable of dict
+        One record per cell of :func:`grid` (:func:`run_cell`).
+    config : CSIBConfig
+        The settings the records were made with (labels of every dim, epoch budget).
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims dataset, model, beta and seed, plus epsilon (attacks) and epoch (information
+        plane); RMSE in each dataset's target units (:func:`sciml.csib.datasets.to_dataset`;
+        Yu et al., ICLR 2024, Sec. 5.2-5.4).
+    """
+    return to_dataset(
+        list(records),
+        config.datasets,
+        config.models,
+        config.betas,
+        config.seeds(),
+        config.epsilons,
+        config.max_epochs,
+        target_units={d: DATASETS[d].target_units for d in config.datasets},
+    )
+
+
+def metrics_table(metrics: xr.Dataset) -> pd.DataFrame:
+    """Headline table: test RMSE (mean, s.e. over seeds) per dataset and model at the
+    validation-selected beta, with the target units.
+
+    Parameters
+    ----------
+    metrics : xarray.Dataset
+        The ``csib/metrics`` dataset.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``dataset, model, mean, se, n_seeds, beta, units``
+        (:func:`sciml.csib.metrics.summary_table`; Yu et al., ICLR 2024, Table 2).
+    """
+    table = summary_table(metrics).reset_index()
+    table["units"] = [DATASETS[d].target_units for d in table["dataset"]]
+    return table
+
+
+# --------------------------------------------------------------------------------- whole recipe
+def run(config: CSIBConfig, logger: Logger | None = None) -> dict[str, xr.Dataset]:
+    """The whole experiment in one call: prepare every dataset, run every cell, build the metrics.
+
+    Parameters
+    ----------
+    config : CSIBConfig
+        The settings.
+    logger : logging.Logger, optional
+        Receives training progress.
+
+    Returns
+    -------
+    dict of str to xarray.Dataset
+        By catalog name: ``csib/{dataset}`` for each configured dataset, then ``csib/metrics``
+        (Yu et al., ICLR 2024, Sec. 5).
+    """
+    inputs = {d: prepare_inputs(d, config) for d in config.datasets}
+    records = [run_cell(cell, inputs[cell.dataset], config, logger) for cell in grid(config)]
+    return {
+        **{f"csib/{d}": ds for d, ds in inputs.items()},
+        "csib/metrics": metrics_dataset(records, config),
+    }

@@ -1,0 +1,145 @@
+"""The whole LightSB recipe on the tiny settings: the catalog's datasets, reproducible, exact."""
+
+from __future__ import annotations
+
+import matplotlib.figure
+import numpy as np
+import pytest
+
+from sciml.catalog import Catalog
+from sciml.errors import ConfigError
+from sciml.schrodinger import plots
+from sciml.schrodinger.data import make_clouds, make_gaussian_pair, make_mixture_pair
+from sciml.schrodinger.experiment import (
+    METRICS,
+    PAIRS,
+    TRAJECTORIES,
+    LightSBConfig,
+    cell_seeds,
+    example_seeds,
+    fit_cell,
+    grid,
+    metrics_table,
+    model_metrics,
+    pack_states,
+    run,
+    run_cell,
+    simulate_examples,
+    unpack_states,
+)
+from sciml.schrodinger.metrics import score_plan
+from sciml.schrodinger.model import LightSB
+
+pytestmark = pytest.mark.xdist_group("schrodinger-experiment")  # one worker builds the module fixture
+
+_TINY = LightSBConfig.for_profile("tiny")
+
+
+@pytest.fixture(scope="module")
+def datasets():
+    return run(_TINY)
+
+
+@pytest.fixture(scope="module")
+def cells_2d(datasets):
+    """The D = 2 cells of the tiny grid, fitted on the run's pairs."""
+    return [fit_cell(_TINY, d, e, s, datasets[PAIRS]) for d, e, s in grid(_TINY) if d == 2]
+
+
+def test_run_returns_what_the_catalog_declares(datasets, tmp_path):
+    cat = Catalog.load(data_dir=tmp_path)
+    expected = {n for n in cat.list() if n.startswith("lightsb/")}
+    assert set(datasets) == expected == {PAIRS, METRICS, TRAJECTORIES}
+    for name, ds in datasets.items():
+        cat.validate(name, ds)  # raises SchemaError naming what is off
+    met = datasets[METRICS]
+    assert dict(met.cbw2_uvp.sizes) == {"dim": 2, "eps": 2, "seed": 1}
+    assert np.isfinite(met.cbw2_uvp.values).all() and (met.cbw2_uvp.values >= 0).all()
+
+
+def test_same_settings_give_the_same_arrays(datasets):
+    again = run(_TINY)
+    for name, ds in datasets.items():
+        for var in ds.variables:
+            if var.endswith("_seconds"):  # wall-clock time
+                continue
+            np.testing.assert_array_equal(again[name][var].values, ds[var].values,
+                                          err_msg=f"{name}::{var}")
+
+
+def test_stored_cell_parameters_reproduce_the_scores(datasets, cells_2d):
+    met = datasets[METRICS]
+    for cell in cells_2d:
+        stored = float(met.cbw2_uvp.sel(dim=cell.dim, eps=cell.eps, seed=cell.seed))
+        assert cell.scores["cbw2_uvp"] == stored  # the run's cell, refitted: same seeds, same fit
+        # the packed model version rebuilds the same plan, scored on the cell's own test points
+        state = unpack_states(pack_states(cells_2d))[f"d2/eps{cell.eps:g}/seed{cell.seed}"]
+        pair = make_mixture_pair(2, cell.eps, seed=_TINY.pair_seed)
+        model = LightSB.from_state_dict(state)
+        rescored = score_plan(model, pair, n_test=_TINY.n_test,
+                              seed=cell_seeds(2, cell.eps, cell.seed).score)
+        assert rescored["cbw2_uvp"] == pytest.approx(stored, rel=1e-12)
+    metrics = model_metrics(cells_2d)
+    assert metrics["max_cbw2_uvp"] == max(c.scores["cbw2_uvp"] for c in cells_2d)
+
+
+def test_gaussian_cell_recovers_the_closed_form_plan():
+    """Between Gaussians the EOT plan is Gaussian (Janati et al. 2020); one diagonal component
+    represents it exactly, so the fitted plan's cBW2-UVP against the exact conditionals is ~0."""
+    pair = make_gaussian_pair(2, 1.0, seed=0, diagonal=True)
+    scores, state = run_cell(2, 1.0, seed=0, pair=pair, n_train=20_000, n_test=500,
+                             n_components=1, n_steps=400, batch_size=256)
+    assert scores["cbw2_uvp"] < 0.1 and scores["bw2_uvp"] < 0.1, scores
+    assert state["r"].shape == (1, 2)
+
+
+def test_trajectories_start_at_the_source_points(datasets):
+    traj = datasets[TRAJECTORIES]
+    assert set(traj.example.values) == {"pair_d2_eps0.1", "pair_d2_eps1", "swiss_roll"}
+    np.testing.assert_array_equal(traj.t.values, np.linspace(0.0, 1.0, _TINY.traj_steps + 1))
+    source, target = make_clouds(_TINY.clouds_n, seed=example_seeds(_TINY).clouds)
+    roll = traj.sel(example="swiss_roll")
+    np.testing.assert_array_equal(roll.path.isel(t=0).values, source[: _TINY.n_traj])
+    np.testing.assert_array_equal(roll.target.values, target[: _TINY.n_traj])
+    assert float(roll.eps) == _TINY.clouds_eps
+
+
+def test_figures_by_name(datasets, cells_2d):
+    figs = plots.figures(simulate_examples(_TINY, datasets[PAIRS], cells_2d))
+    assert list(figs) == ["samples_pair_d2_eps0.1", "samples_pair_d2_eps1",
+                          "trajectories_pair_d2_eps0.1", "trajectories_pair_d2_eps1",
+                          "trajectories_swiss_roll"]
+    assert all(isinstance(f, matplotlib.figure.Figure) for f in figs.values())
+    import matplotlib.pyplot as plt
+
+    for f in figs.values():
+        plt.close(f)
+
+
+def test_metrics_table_is_the_mean_over_seeds(datasets):
+    table = metrics_table(datasets[METRICS])
+    assert list(table.columns) == ["dim", "eps", "cbw2_uvp", "bw2_uvp", "fit_seconds"]
+    assert len(table) == 4 and table.notna().all().all()
+
+
+def test_seeds_are_derived_from_the_settings():
+    cfg = LightSBConfig(seed=3, n_seeds=2)
+    assert cfg.seeds() == [3, 4]
+    assert grid(cfg)[:2] == [(2, 0.1, 3), (2, 0.1, 4)] and len(grid(cfg)) == 2 * 3 * 2
+    draws = {tuple(cell_seeds(d, e, s).draws) for d, e, s in grid(cfg)}
+    assert len(draws) == len(grid(cfg))  # every cell draws its own training set
+    assert cell_seeds(2, 1.0, 3) == ([3, 2, 1000], 3, 10_003)
+    assert example_seeds(cfg) == (3, 0, 3, 3, 3)
+
+
+def test_bad_settings_raise_clear_errors(datasets):
+    with pytest.raises(ValueError, match="dims needs at least one value"):
+        LightSBConfig(dims=())
+    with pytest.raises(ValueError, match="epsilons"):
+        LightSBConfig(epsilons=(1.0, -1.0))
+    with pytest.raises(ConfigError, match="unknown profile 'huge'"):
+        LightSBConfig.for_profile("huge")
+    with pytest.raises(ValueError, match="n_stepz"):
+        LightSBConfig(n_stepz=10)
+    with pytest.raises(ConfigError, match=r"cell \(dim=16, eps=1.0\) is not in the pairs"):
+        fit_cell(_TINY, 16, 1.0, 0, datasets[PAIRS])
