@@ -33,8 +33,10 @@ WORKFLOW_NAME = "csib"
 
 @task(retries=1, retry_delay_seconds=1)
 def prepare_dataset(dataset: str, config: CSIBConfig) -> str:
-    """Load (sha256-checked), preprocess and write ``csib/{dataset}``; returns the name."""
-    return write_dataset.fn(f"csib/{dataset}", experiment.prepare_inputs(dataset, config), config)
+    """Read the raw input ``csib/raw/{dataset}`` (sha256 checked by the catalog), preprocess it and
+    write ``csib/{dataset}``; returns the name."""
+    source = get_catalog().raw_path(f"csib/raw/{dataset}")
+    return write_dataset.fn(f"csib/{dataset}", experiment.prepare_inputs(dataset, config, source), config)
 
 
 @task(retries=0)

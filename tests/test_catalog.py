@@ -377,3 +377,50 @@ def test_git_revision_marks_uncommitted_changes(tmp_path):
     (tmp_path / "a.txt").write_text("2")
     assert git_revision(tmp_path) == head.stdout.strip() + "-dirty"
     assert git_revision(tmp_path / "missing") is None
+
+
+def test_raw_inputs_are_verified_by_their_sha256(tmp_path):
+    import hashlib
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "in.csv").write_text("a,b\n1,2\n")
+    good = hashlib.sha256(b"a,b\n1,2\n").hexdigest()
+    path = _write_catalog(
+        tmp_path,
+        f"""
+        datasets:
+          demo/raw/in:
+            kind: raw
+            path: in.csv
+            sha256: {good}
+            description: d
+            producer: shipped
+          demo/raw/missing:
+            kind: raw
+            path: gone.csv
+            sha256: {good}
+            description: d
+            producer: shipped
+        """,
+    )
+    cat = Catalog.load(path, data_dir=data)
+    assert cat.raw_path("demo/raw/in") == data / "in.csv"
+    assert cat.list() == []  # raw inputs are not datasets
+    (data / "in.csv").write_text("a,b\n1,3\n")  # one byte changed
+    with pytest.raises(SchemaError, match="sha256 .* differs from the catalog's"):
+        cat.raw_path("demo/raw/in")
+    with pytest.raises(DatasetNotFoundError, match="does not exist"):
+        cat.raw_path("demo/raw/missing")
+    path.write_text(path.read_text().replace(good, "abc", 1))
+    with pytest.raises(CatalogError, match="needs its 'sha256'"):
+        Catalog.load(path, data_dir=data)
+
+
+def test_shipped_csib_inputs_are_catalogued_with_the_checksums_the_loader_checks(catalog):
+    from sciml.csib.data import DATASETS
+
+    for name, spec in DATASETS.items():
+        entry, _ = catalog.entry(f"csib/raw/{name}")
+        assert entry.sha256 == spec.sha256
+        assert catalog.raw_path(f"csib/raw/{name}").name == spec.filename

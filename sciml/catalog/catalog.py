@@ -7,6 +7,8 @@ gives access to the model registry (:class:`~sciml.catalog.registry.ModelRegistr
 
 from __future__ import annotations
 
+import hashlib
+import importlib.resources
 import io
 import os
 from collections.abc import Iterator, Mapping
@@ -25,6 +27,7 @@ from sciml.errors import CatalogError, DatasetNotFoundError, SchemaError
 __all__ = ["Catalog", "default_catalog_path"]
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
+_PACKAGE = "package://"
 
 
 def default_catalog_path() -> Path:
@@ -137,6 +140,42 @@ class Catalog:
             if coord in ds.coords and coord not in ds.indexes:
                 ds = ds.set_xindex(coord)
         return ds
+
+    def raw_path(self, name: str) -> Path:
+        """The local path of the raw input ``name`` (``kind: raw``), its sha256 verified.
+
+        ``package://<package>/<path>`` paths resolve inside the installed package.
+
+        Raises
+        ------
+        DatasetNotFoundError
+            If the file does not exist.
+        SchemaError
+            If its bytes do not have the declared sha256 (a corrupt or modified copy).
+        """
+        entry, parts = self.entry(name)
+        if entry.kind != "raw":
+            raise CatalogError(f"{name!r} is a {entry.kind} entry, not a raw input")
+        rel = entry.path.format(**parts)
+        if rel.startswith(_PACKAGE):
+            package, _, inner = rel.removeprefix(_PACKAGE).partition("/")
+            path = Path(str(importlib.resources.files(package).joinpath(inner)))
+        elif is_url(rel) or is_url(self.data_dir):
+            raise CatalogError(f"raw input {name!r}: {rel!r} must be a local or package:// path")
+        else:
+            path = Path(self._resolve(rel, what=f"raw input {name!r}"))
+        if not path.is_file():
+            raise DatasetNotFoundError(f"raw input {name!r}: file {str(path)!r} does not exist")
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() != entry.sha256:
+            raise SchemaError(
+                f"raw input {name!r} ({path.name}): sha256 {digest.hexdigest()} differs from the "
+                f"catalog's {entry.sha256}; the file is corrupt or modified, restore the original"
+            )
+        return path
 
     def describe(self, name: str) -> dict[str, Any]:
         """Entry facts, and the stored dims/variables/attrs when the dataset exists."""

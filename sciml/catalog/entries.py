@@ -3,7 +3,9 @@
 An entry names a store ``path`` (relative to the data directory, or an fsspec URL), a
 ``description``, the ``producer`` flow, and for datasets the ``dims``, ``variables`` and ``coords``
 a store must hold. Names may be templates (``gpme/{problem}/test``) expanded over ``values``.
-``kind: figure`` declares PNG figures a flow writes (``cat.write_figure``).
+``kind: figure`` declares PNG figures a flow writes (``cat.write_figure``); ``kind: raw`` declares an
+input file read as it is (a shipped CSV, say), with the ``sha256`` its bytes must have; its path
+may name a file inside an installed package, ``package://<package>/<path>``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sciml.errors import CatalogError
 __all__ = ["CatalogEntry", "SAFE_PART", "load_entries", "parse_entry"]
 
 SAFE_PART = re.compile(r"^[A-Za-z0-9_.=\-]+$")
-_KINDS = ("dataset", "figure")
+_KINDS = ("dataset", "figure", "raw")
 _ENTRY_KEYS = {
     "path",
     "description",
@@ -34,6 +36,7 @@ _ENTRY_KEYS = {
     "versioning",
     "index_coords",
     "require_finite",
+    "sha256",
 }
 
 
@@ -53,6 +56,7 @@ class CatalogEntry:
     versioning: str = "overwrite"
     index_coords: tuple[str, ...] = ()
     require_finite: tuple[str, ...] = ()
+    sha256: str | None = None
 
     @property
     def placeholders(self) -> list[str]:
@@ -129,6 +133,7 @@ def parse_entry(name: str, raw: Any) -> CatalogEntry:
         versioning=str(raw.get("versioning", "overwrite")),
         index_coords=_as_tuple(name, "index_coords", raw.get("index_coords")),
         require_finite=_as_tuple(name, "require_finite", raw.get("require_finite")),
+        sha256=raw.get("sha256"),
     )
     if set(entry.placeholders) != set(re.findall(r"{(\w+)}", entry.path)):
         raise CatalogError(f"catalog entry {name!r}: name and path must use the same placeholders")
@@ -136,6 +141,14 @@ def parse_entry(name: str, raw: Any) -> CatalogEntry:
         raise CatalogError(f"catalog entry {name!r}: kind {entry.kind!r}; supported: {list(_KINDS)}")
     if entry.kind == "figure" and not entry.path.endswith(".png"):
         raise CatalogError(f"catalog entry {name!r}: a figure's path must end in .png; got {entry.path!r}")
+    if entry.kind == "raw" and not (
+        isinstance(entry.sha256, str) and re.fullmatch(r"[0-9a-f]{64}", entry.sha256)
+    ):
+        raise CatalogError(
+            f"catalog entry {name!r}: a raw input needs its 'sha256' (64 hex digits); got {entry.sha256!r}"
+        )
+    if entry.kind != "raw" and entry.sha256 is not None:
+        raise CatalogError(f"catalog entry {name!r}: 'sha256' is for raw inputs (kind: raw) only")
     if entry.versioning != "overwrite":
         raise CatalogError(
             f"catalog entry {name!r}: versioning {entry.versioning!r}; supported: 'overwrite'"

@@ -52,6 +52,7 @@ __all__ = [
     "Prepared",
     "Split",
     "sha256_file",
+    "dataset_spec",
     "read_frame",
     "load_frame",
     "preprocess",
@@ -244,7 +245,8 @@ def sha256_file(path: str | pathlib.Path) -> str:
     return h.hexdigest()
 
 
-def _spec(name: str) -> DatasetSpec:
+def dataset_spec(name: str) -> DatasetSpec:
+    """The :class:`DatasetSpec` of dataset ``name``; unknown names list the known ones."""
     if name not in DATASETS:
         raise unknown_name("csib dataset", name, tuple(DATASETS))
     return DATASETS[name]
@@ -317,7 +319,7 @@ def read_frame(path: str | pathlib.Path, spec: DatasetSpec, sha256: str | None =
 
 def load_frame(name: str) -> pd.DataFrame:
     """Read the packaged raw file of dataset ``name`` (sha256 verified), see :func:`read_frame`."""
-    spec = _spec(name)
+    spec = dataset_spec(name)
     return read_frame(_packaged_path(spec), spec, sha256=spec.sha256)
 
 
@@ -394,7 +396,7 @@ def preprocess(name: str, frame: pd.DataFrame) -> Prepared:
     DataError
         If the result holds a non-finite value.
     """
-    spec = _spec(name)
+    spec = dataset_spec(name)
     x, y, target = _PREPROCESS[name](frame)
     xa = x.to_numpy(dtype=np.float64)
     ya = y.to_numpy(dtype=np.float64)

@@ -29,6 +29,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -39,7 +40,7 @@ from pydantic import Field, field_validator
 
 from sciml.csib import csib, hsic, mse, nib, vib
 from sciml.csib.attacks import attack_rmse
-from sciml.csib.data import DATASETS, Split, load_dataset
+from sciml.csib.data import DATASETS, Split, dataset_spec, load_dataset, preprocess, read_frame
 from sciml.csib.datasets import inputs_to_dataset, split_from_dataset, to_dataset
 from sciml.csib.divergence import KernelWidth, kernel_width
 from sciml.csib.metrics import information_plane, regression_metrics, summary_table
@@ -192,7 +193,7 @@ def grid(config: CSIBConfig) -> list[Cell]:
 
 
 # ----------------------------------------------------------------------------------------- data
-def prepare_inputs(dataset: str, config: CSIBConfig) -> xr.Dataset:
+def prepare_inputs(dataset: str, config: CSIBConfig, source: str | Path | None = None) -> xr.Dataset:
     """The ``csib/{dataset}`` store: a shipped dataset loaded (sha256-checked), preprocessed and split.
 
     Parameters
@@ -201,6 +202,8 @@ def prepare_inputs(dataset: str, config: CSIBConfig) -> xr.Dataset:
         Key of :data:`sciml.csib.data.DATASETS`.
     config : CSIBConfig
         Its ``split_seed`` seeds the 70/10/20 train/validation/test permutation.
+    source : path of the raw file, already verified by the caller (the catalog's
+        ``csib/raw/{dataset}``); ``None`` reads the packaged file and checks its sha256 here.
 
     Returns
     -------
@@ -208,7 +211,11 @@ def prepare_inputs(dataset: str, config: CSIBConfig) -> xr.Dataset:
         ``x`` (sample, feature), ``y`` (sample), ``split`` (sample); see
         :func:`sciml.csib.datasets.inputs_to_dataset` (Yu et al., ICLR 2024, Sec. 5.1).
     """
-    return inputs_to_dataset(load_dataset(dataset), config.split_seed)
+    if source is None:
+        prepared = load_dataset(dataset)
+    else:
+        prepared = preprocess(dataset, read_frame(source, dataset_spec(dataset)))
+    return inputs_to_dataset(prepared, config.split_seed)
 
 
 def load_split(inputs: xr.Dataset, config: CSIBConfig) -> Split:
