@@ -24,7 +24,6 @@ from flows.common import (
     write_dataset,
     write_figure,
 )
-from sciml.errors import DatasetNotFoundError
 from sciml.thermoacoustic import experiment, plots
 from sciml.thermoacoustic.datasets import to_dataset
 from sciml.thermoacoustic.experiment import MODELS, ThermoacousticConfig
@@ -34,12 +33,17 @@ __all__ = ["ThermoacousticConfig", "WORKFLOW", "thermoacoustic_flow", "thermoaco
 
 WORKFLOW_NAME = "thermoacoustic"
 RUNS = "thermoacoustic/runs"
+RECORDINGS = "thermoacoustic/recordings"
+
+
+def _runs_name(config: ThermoacousticConfig) -> str:
+    return RECORDINGS if config.source == "recordings" else RUNS
 
 
 def _load(config: ThermoacousticConfig, oracle: bool = False, train_only: bool = False):
     """The catalogued runs a step needs (:func:`~sciml.thermoacoustic.experiment.select_runs`),
     loaded, and their prepared features."""
-    ds = experiment.select_runs(get_catalog().open(RUNS), oracle, train_only).load()
+    ds = experiment.select_runs(get_catalog().open(_runs_name(config)), oracle, train_only).load()
     splits = ("train", "val") if train_only else ("train", "val", "test")
     return ds, experiment.prepare(ds, config, splits)
 
@@ -70,7 +74,8 @@ def forecast_and_score(models: dict, runs: str, config: ThermoacousticConfig) ->
     """Forecast the held-out runs, run the oracle, score; write forecasts and metrics."""
     ds, prep = _load(config, oracle=True)
     fcs = experiment.predict_all(models, prep, n_samples=config.bnn_samples)
-    ev = experiment.evaluate(prep, fcs, config, experiment.oracle_study(ds, prep, config))
+    oracle = experiment.oracle_study(ds, prep, config) if experiment.has_simulator_state(ds) else None
+    ev = experiment.evaluate(prep, fcs, config, oracle)
     write_dataset.fn("thermoacoustic/forecasts", to_dataset("forecasts", prep, config, fcs), config)
     write_dataset.fn("thermoacoustic/metrics", to_dataset("metrics", prep, config, ev), config)
     del ds, prep, fcs, ev
@@ -108,7 +113,7 @@ def make_plots(config: ThermoacousticConfig) -> list[str]:
 def thermoacoustic_flow(config: ThermoacousticConfig | None = None) -> dict:
     """Simulate, train, forecast, score and study; returns the written dataset names."""
     config = config or ThermoacousticConfig()
-    runs = simulate(config)
+    runs = simulate(config) if config.source == "simulate" else RECORDINGS
     futures = train_model.map(list(MODELS), unmapped(runs), unmapped(config))
     models = dict(zip(MODELS, [f.result() for f in futures], strict=False))
     names = forecast_and_score(models, runs, config)
@@ -129,10 +134,8 @@ def thermoacoustic_flow(config: ThermoacousticConfig | None = None) -> dict:
 def thermoacoustic_retrain_flow(config: ThermoacousticConfig | None = None) -> dict:
     """Retrain the anchored ensemble on the catalogued runs; champion/challenger on CRPS@500 ms."""
     config = config or ThermoacousticConfig()
-    try:
-        get_catalog().open(RUNS)
-    except DatasetNotFoundError:  # first run: nothing catalogued yet
-        simulate(config)
+    if config.source == "simulate" and not get_catalog().exists(RUNS):
+        simulate(config)  # first run: nothing catalogued yet
     _, prep = _load(config)
     models = experiment.train_forecasters(prep, config, ("anchored_ensemble",), logger=run_logger())
     fc = experiment.predict_all(models, prep)["anchored_ensemble"]

@@ -2,6 +2,7 @@
 
     sciml catalog list
     sciml catalog show NAME
+    sciml catalog import NAME FILE
     sciml query NAME --sel key=value ... [--isel key=i ...] [--var v ...] [--csv] [--nearest]
     sciml run FLOW|pipeline [--profile paper] [--set key=value ...] [--runner dask [--address A]]
     sciml serve [--host 127.0.0.1] [--port 4200]
@@ -110,6 +111,10 @@ def _catalog(args: argparse.Namespace) -> int:
             mark = "written" if cat.exists(name) else "-"
             print(f"{name:40s} {mark:8s} {entry.producer:15s} {entry.description}")
         return 0
+    if args.action == "import":
+        path = cat.import_file(args.name, args.file)
+        print(f"imported {args.file} as {args.name} -> {path}")
+        return 0
     print(json.dumps(cat.describe(args.name), indent=2, default=str))
     return 0
 
@@ -162,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     cat_sub.add_parser("list", help="every dataset, whether written, its producer")
     p_show = cat_sub.add_parser("show", help="dims, variables and attrs of one dataset")
     p_show.add_argument("name")
+    p_imp = cat_sub.add_parser("import", help="write a file of yours (zarr or .nc) as a dataset, validated")
+    p_imp.add_argument("name")
+    p_imp.add_argument("file")
     p_cat.set_defaults(func=_catalog)
 
     p_q = sub.add_parser("query", help="select from a dataset and print a table")

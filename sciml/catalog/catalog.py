@@ -8,6 +8,7 @@ gives access to the model registry (:class:`~sciml.catalog.registry.ModelRegistr
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.resources
 import io
 import os
@@ -22,7 +23,7 @@ from sciml.catalog.entries import CatalogEntry, load_entries
 from sciml.catalog.provenance import utc_now
 from sciml.catalog.registry import ModelRegistry
 from sciml.catalog.zarr_store import is_url, prepare_for_zarr, write_bytes, write_local, write_remote
-from sciml.errors import CatalogError, DatasetNotFoundError, SchemaError
+from sciml.errors import CatalogError, DatasetNotFoundError, SchemaError, SciMLError
 
 __all__ = ["Catalog", "default_catalog_path"]
 
@@ -34,6 +35,14 @@ def default_catalog_path() -> Path:
     """``$SCIML_CATALOG`` if set, else the project's ``data_catalog.yaml``."""
     env = os.environ.get("SCIML_CATALOG")
     return Path(env) if env else _REPO_ROOT / "data_catalog.yaml"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 class Catalog:
@@ -166,13 +175,10 @@ class Catalog:
             path = Path(self._resolve(rel, what=f"raw input {name!r}"))
         if not path.is_file():
             raise DatasetNotFoundError(f"raw input {name!r}: file {str(path)!r} does not exist")
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        if digest.hexdigest() != entry.sha256:
+        digest = _sha256(path)
+        if digest != entry.sha256:
             raise SchemaError(
-                f"raw input {name!r} ({path.name}): sha256 {digest.hexdigest()} differs from the "
+                f"raw input {name!r} ({path.name}): sha256 {digest} differs from the "
                 f"catalog's {entry.sha256}; the file is corrupt or modified, restore the original"
             )
         return path
@@ -239,13 +245,29 @@ class Catalog:
             if var in ds and not bool(np.isfinite(ds[var]).all()):
                 raise SchemaError(f"dataset {name!r}: variable {var!r} holds NaN or inf values")
 
+    def _checked(self, name: str, ds: xr.Dataset) -> xr.Dataset:
+        """``ds`` through the schema and the entry's ``validator`` (which may fill in variables)."""
+        self.validate(name, ds)
+        entry = self._dataset_entry(name)
+        if entry.validator is None:
+            return ds
+        module, _, function = entry.validator.partition(":")
+        check = getattr(importlib.import_module(module), function)
+        try:
+            return check(ds)
+        except SciMLError as exc:  # the same type, naming the dataset
+            try:
+                named = type(exc)(f"dataset {name!r}: {exc}")
+            except TypeError:
+                raise exc from None
+            raise named from exc
+
     def write(self, name: str, ds: xr.Dataset, provenance: Mapping[str, Any] | None = None) -> str:
         """Validate and write ``ds`` as dataset ``name``, atomically; returns the store path.
 
         ``provenance`` entries are added to ``attrs`` (see :func:`provenance_attrs`).
         """
-        self.validate(name, ds)
-        ds = ds.copy()
+        ds = self._checked(name, ds).copy()
         ds.attrs.update({k: v for k, v in (provenance or {}).items()})
         ds.attrs.setdefault("created_utc", utc_now())
         ds.attrs["catalog_name"] = name
@@ -256,6 +278,34 @@ class Catalog:
         else:
             write_local(Path(path), prepared)
         return path
+
+    def import_file(self, name: str, source: str | Path) -> str:
+        """Write a user's file (a zarr store or a netCDF ``.nc`` file) as dataset ``name``.
+
+        The file goes through the same checks as every write (the schema, then the entry's
+        validator); its path and sha256 (netCDF) are recorded in the provenance attrs.
+
+        Raises
+        ------
+        DatasetNotFoundError
+            If ``source`` does not exist.
+        SchemaError, DataError
+            If it does not hold what the catalog entry requires.
+        """
+        src = Path(source)
+        if not src.exists():
+            raise DatasetNotFoundError(f"file {str(src)!r} to import as {name!r} does not exist")
+        if src.suffix == ".nc":
+            ds = xr.open_dataset(src).load()
+        else:
+            try:  # consolidated metadata where the store has it, else the plain zarr v3 store
+                ds = xr.open_zarr(src, consolidated=True).load()
+            except (ValueError, KeyError):
+                ds = xr.open_zarr(src, consolidated=False).load()
+        prov = {"imported_from": str(src.resolve()), "imported_utc": utc_now()}
+        if src.is_file():
+            prov["imported_sha256"] = _sha256(src)
+        return self.write(name, ds, prov)
 
     def write_figure(self, name: str, fig: Any, dpi: int = 110) -> str:
         """Save the matplotlib figure ``fig`` as the catalog figure ``name`` (PNG); returns its path.

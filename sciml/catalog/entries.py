@@ -5,7 +5,9 @@ An entry names a store ``path`` (relative to the data directory, or an fsspec UR
 a store must hold. Names may be templates (``gpme/{problem}/test``) expanded over ``values``.
 ``kind: figure`` declares PNG figures a flow writes (``cat.write_figure``); ``kind: raw`` declares an
 input file read as it is (a shipped CSV, say), with the ``sha256`` its bytes must have; its path
-may name a file inside an installed package, ``package://<package>/<path>``.
+may name a file inside an installed package, ``package://<package>/<path>``. A dataset entry may
+name a ``validator``, ``package.module:function`` taking and returning the Dataset, that checks
+what the schema cannot (the layout of a user's recordings, say) before every write.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ _ENTRY_KEYS = {
     "index_coords",
     "require_finite",
     "sha256",
+    "validator",
 }
 
 
@@ -57,6 +60,7 @@ class CatalogEntry:
     index_coords: tuple[str, ...] = ()
     require_finite: tuple[str, ...] = ()
     sha256: str | None = None
+    validator: str | None = None
 
     @property
     def placeholders(self) -> list[str]:
@@ -134,6 +138,7 @@ def parse_entry(name: str, raw: Any) -> CatalogEntry:
         index_coords=_as_tuple(name, "index_coords", raw.get("index_coords")),
         require_finite=_as_tuple(name, "require_finite", raw.get("require_finite")),
         sha256=raw.get("sha256"),
+        validator=raw.get("validator"),
     )
     if set(entry.placeholders) != set(re.findall(r"{(\w+)}", entry.path)):
         raise CatalogError(f"catalog entry {name!r}: name and path must use the same placeholders")
@@ -149,6 +154,12 @@ def parse_entry(name: str, raw: Any) -> CatalogEntry:
         )
     if entry.kind != "raw" and entry.sha256 is not None:
         raise CatalogError(f"catalog entry {name!r}: 'sha256' is for raw inputs (kind: raw) only")
+    if entry.validator is not None and not (
+        isinstance(entry.validator, str) and re.fullmatch(r"[\w.]+:\w+", entry.validator)
+    ):
+        raise CatalogError(
+            f"catalog entry {name!r}: validator must be 'package.module:function'; got {entry.validator!r}"
+        )
     if entry.versioning != "overwrite":
         raise CatalogError(
             f"catalog entry {name!r}: versioning {entry.versioning!r}; supported: 'overwrite'"

@@ -8,7 +8,6 @@ from sciml.thermoacoustic.attribution import integrated_gradients
 from sciml.thermoacoustic.baselines import PersistenceForecaster, fit_deterministic, fit_persistence
 from sciml.thermoacoustic.bnn import BayesianMLP, BNNForecaster, fit_bnn
 from sciml.thermoacoustic.data import (
-    load_runs,
     params_from_dataset,
     runs_from_dataset,
     runs_to_dataset,
@@ -98,7 +97,6 @@ __all__ = [
     "horizon_scores",
     "integrate_mode",
     "integrated_gradients",
-    "load_runs",
     "make_windows",
     "oracle_scores",
     "oracle_study",

@@ -30,8 +30,6 @@ exactly ``fs/frame_rate`` fast samples per frame. Attributes ``fs``, ``frame_rat
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import xarray as xr
 
@@ -49,7 +47,6 @@ __all__ = [
     "REQUIRED_FRAME",
     "runs_to_dataset",
     "validate_runs",
-    "load_runs",
     "params_from_dataset",
     "split_runs",
     "runs_from_dataset",
@@ -194,23 +191,6 @@ def validate_runs(ds: xr.Dataset) -> xr.Dataset:
         ds = ds.assign(amplitude=(("run", "time"), amp))
         ds["amplitude"].attrs.update(units="bar", long_name=_UNITS["amplitude"][1])
     return ds
-
-
-def load_runs(path: str | os.PathLike) -> xr.Dataset:
-    """Open a user's recordings (``.zarr`` directory or ``.nc`` file) and validate them."""
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise DataError(f"run set {path!r} does not exist")
-    if path.endswith(".nc"):
-        ds = xr.open_dataset(path)
-    else:
-        # consolidated metadata where the store has it (zarr v2, or xarray's default writer),
-        # else the plain store (zarr v3 specifies none); xarray's own fallback warns
-        try:
-            ds = xr.open_zarr(path, consolidated=True)
-        except ValueError:
-            ds = xr.open_zarr(path, consolidated=False)
-    return validate_runs(ds.load())
 
 
 def runs_from_dataset(ds: xr.Dataset) -> SimulatedRuns:

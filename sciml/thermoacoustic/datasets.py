@@ -67,7 +67,8 @@ def _forecasts(prep, cfg, forecasts: dict) -> xr.Dataset:
 def _metrics(prep, cfg, evaluation: dict) -> xr.Dataset:
     scores = evaluation["scores"]
     names = list(scores)
-    keys = sorted({k for s in scores.values() for k in s})
+    # the oracle's scores are NaN where there is no oracle (a user's recordings: no simulator)
+    keys = sorted({k for s in scores.values() for k in s} | {"crps_oracle_ratio", "crps_oracle_subset"})
     dv = {k: (("model", "horizon"), np.stack([scores[m].get(k, np.full(len(cfg.horizons), np.nan))
                                                for m in names]).astype(np.float64)) for k in keys}
     pers = scores.get("persistence")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
@@ -71,6 +72,7 @@ __all__ = [
     "ensemble_from_state_dict",
     "ORACLE_ONLY",
     "select_runs",
+    "has_simulator_state",
     "metrics_table",
     "run",
 ]
@@ -96,6 +98,9 @@ class ThermoacousticConfig(Settings):
     :meth:`~.features.Standardizer.off_data_weight`).
     """
 
+    # the run set: simulated by the surrogate, or a user's recordings imported into the catalog
+    # (``sciml catalog import thermoacoustic/recordings FILE``; no oracle: it needs the simulator)
+    source: Literal["simulate", "recordings"] = "simulate"
     n_runs: int = Field(160, ge=4)
     duration: float = Field(8.0, gt=0)
     split: tuple[float, float, float] = (0.6, 0.15, 0.25)
@@ -468,6 +473,12 @@ def ensemble_from_state_dict(sd: dict, cfg: ThermoacousticConfig) -> tuple[Ensem
 ORACLE_ONLY: tuple[str, ...] = ("nu_fast", "state", "nu", "delta")
 
 
+def has_simulator_state(ds: xr.Dataset) -> bool:
+    """Whether a run set holds the simulator's state, which the re-simulation oracle needs
+    (simulated runs do; recordings do not)."""
+    return all(v in ds.data_vars for v in ("state", "nu_fast"))
+
+
 def select_runs(ds: xr.Dataset, oracle: bool = False, train_only: bool = False) -> xr.Dataset:
     """The part of a run set a step needs: without the oracle's variables unless ``oracle``, and
     only the train and validation runs if ``train_only`` (training never sees the test runs)."""
@@ -492,7 +503,8 @@ def run(
     cfg: ThermoacousticConfig, runs: xr.Dataset | None = None, logger: logging.Logger | None = None
 ) -> dict[str, xr.Dataset]:
     """The whole experiment in one call: simulate (unless ``runs`` are given), train every
-    forecaster, forecast and score the test runs against the oracle, run the three sensor studies.
+    forecaster, forecast and score the test runs (against the re-simulation oracle where the runs
+    hold the simulator state), run the three sensor studies.
 
     Returns
     -------
@@ -506,7 +518,7 @@ def run(
                                cfg, MODELS, logger=logger)  # fmt: skip
     prep = prepare(select_runs(runs), cfg)
     forecasts = predict_all(models, prep, n_samples=cfg.bnn_samples)
-    oracle = oracle_study(select_runs(runs, oracle=True), prep, cfg)
+    oracle = oracle_study(runs, prep, cfg) if has_simulator_state(runs) else None
     payloads = {
         "forecasts": forecasts,
         "metrics": evaluate(prep, forecasts, cfg, oracle),

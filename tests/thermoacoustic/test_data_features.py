@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sciml.errors import DataError, UnknownNameError
+from sciml.errors import DataError, DatasetNotFoundError, UnknownNameError
 from sciml.thermoacoustic import (
     FEATURE_CHANNELS,
     frame_features,
-    load_runs,
     make_windows,
     runs_to_dataset,
     simulate_runs,
@@ -38,7 +37,9 @@ def ds(runs):
     return runs_to_dataset(runs, split_runs(4, (0.5, 0.25, 0.25), seed=0))
 
 
-def test_user_recordings_round_trip_and_amplitude_recomputed(ds, tmp_path):
+def test_user_recordings_import_by_name_and_amplitude_recomputed(ds, tmp_path, catalog):
+    """A user's file (netCDF or zarr) goes into the catalog as ``thermoacoustic/recordings``;
+    the layout validator recomputes the amplitude it lacks."""
     user = ds.drop_vars(["amplitude", "nu", "state", "nu_fast", "delta"])
     # zarr v3 specifies variable-length strings only (numpy's fixed-width '<U' labels raise
     # zarr's UnstableSpecificationWarning) and no consolidated metadata: write it as specified
@@ -49,8 +50,15 @@ def test_user_recordings_round_trip_and_amplitude_recomputed(ds, tmp_path):
             user.to_netcdf(path)
         else:
             user.assign_coords(labels).to_zarr(path, consolidated=False)
-        back = load_runs(path)
+        catalog.import_file("thermoacoustic/recordings", path)
+        back = catalog.open("thermoacoustic/recordings").load()
         np.testing.assert_allclose(back.amplitude.values, ds.amplitude.values, rtol=1e-5, atol=1e-6)
+        assert back.attrs["imported_from"] == str(path.resolve())
+    bad = tmp_path / "bad.nc"
+    user.assign(p_c=user.p_c.where(user.time > 0.2)).to_netcdf(bad)
+    with pytest.raises(DataError, match="dataset 'thermoacoustic/recordings': variable 'p_c' holds NaN"):
+        catalog.import_file("thermoacoustic/recordings", bad)
+    assert catalog.open("thermoacoustic/recordings").sizes["run"] == ds.sizes["run"]  # previous kept
 
 
 @pytest.mark.parametrize(
@@ -69,9 +77,9 @@ def test_validation_names_the_problem(ds, mutate, match):
         validate_runs(mutate(ds.copy()))
 
 
-def test_missing_file_raises(tmp_path):
-    with pytest.raises(DataError, match="does not exist"):
-        load_runs(tmp_path / "nope.zarr")
+def test_missing_file_raises(tmp_path, catalog):
+    with pytest.raises(DatasetNotFoundError, match="does not exist"):
+        catalog.import_file("thermoacoustic/recordings", tmp_path / "nope.zarr")
 
 
 def test_windows_index_the_right_frames(runs):
