@@ -121,3 +121,21 @@ def test_every_workflow_page_is_linked_from_the_readme():
     links = set(_relative_links(README.read_text(encoding="utf-8")))
     for page in WORKFLOW_PAGES:
         assert f"docs/{page}.md" in links, f"README.md does not link docs/{page}.md"
+
+
+def test_documented_deployment_parameters_validate():
+    """Every ``prefect deployment run '<flow>/<name>' --params '...'`` example in the docs builds
+    the workflow's settings (a typo in a key would fail the run on the server)."""
+    import json
+
+    from flows.registry import workflows
+
+    wfs = workflows()
+    found = 0
+    for path in _markdown_files():
+        for flow, params in re.findall(r"deployment run '([\w-]+)/\w+'\s+--params '(\{.*?\})'",
+                                       path.read_text()):  # fmt: skip
+            config = json.loads(params)["config"]
+            wfs[flow].config.model_validate(config)
+            found += 1
+    assert found >= 6, "one example per workflow"

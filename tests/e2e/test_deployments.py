@@ -68,8 +68,9 @@ def test_deployment_run_through_real_server(tmp_path):
                 "gpme-data/default", {"config": {"n_train_functions": 3, "n_t": 11, "n_x": 41}}, env
             )
             _wait_for_deployment("lightsb/retrain", env)
-            tiny = LightSBConfig.for_profile("tiny", dims=(2,), epsilons=(1.0,))
-            retrain = _run_deployment("lightsb/retrain", {"config": tiny.model_dump(mode="json")}, env)
+            # a profile by name, with overrides: what a user types after --params
+            tiny = {"profile": "tiny", "dims": [2], "epsilons": [1.0]}
+            retrain = _run_deployment("lightsb/retrain", {"config": tiny}, env)
         finally:
             _stop(served)
             log.close()
@@ -89,5 +90,7 @@ def test_deployment_run_through_real_server(tmp_path):
     # the retraining deployment trained a challenger and, with no champion yet, promoted it
     assert cat.champion("lightsb/retrain") == "v1"
     info = cat.model_info("lightsb/retrain")
+    expected = LightSBConfig.for_profile("tiny", dims=(2,), epsilons=(1.0,))
+    assert info["config"] == expected.model_dump(mode="json")  # the profile's values arrived
     assert info["config"]["retrain_dim"] == 2
     assert np.isfinite(info["metrics"]["cbw2_uvp"]) and info["metrics"]["cbw2_uvp"] >= 0
