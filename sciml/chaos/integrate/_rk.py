@@ -246,91 +246,163 @@ def solve_ode(
     .. [HNW93] Hairer, Norsett & Wanner, Solving ODEs I, Springer 1993, sec. II.4-II.6.
     """
     tab = _tableau(method)
+    y0, grid, p_all, funs, labels, t_start = _check_inputs(fun, y0, t_eval, params, groups, t0)
+    run = _Stepper(tab, _BatchRHS(funs, labels), grid, y0.shape, rtol=rtol, atol=atol,
+                   stops=stops or callback is not None, callback=callback, fixed_step=fixed_step,
+                   max_steps=max_steps, blowup=blowup, shared=bool(np.asarray(t_eval).ndim == 1))
+    run.start(y0, p_all, labels, t_start, first_step)
+    while run.act.rows.size:
+        run.step()
+    return run.result(t_eval, raise_all_diverged)
+
+
+def _check_inputs(fun, y0, t_eval, params, groups, t0):
+    """Validated inputs of :func:`solve_ode`: ``y0`` (B, d), the (B, n_t) grid, the params, the
+    right-hand sides with one group label per row, and the start times (B,)."""
     y0 = np.atleast_2d(np.asarray(y0, dtype=np.float64))
     if y0.ndim != 2:
         raise DataError(f"y0 must have shape (B, d) or (d,); got {y0.shape}")
     if not np.all(np.isfinite(y0)):
         raise DataError("y0 holds non-finite values; pass a finite initial condition")
-    batch, dim = y0.shape
+    batch = y0.shape[0]
     grid = _prep_grid(t_eval, batch)
-    n_t = grid.shape[1]
     p_all = _prep_params(params, batch)
     funs, labels = _as_funs(fun, groups, batch)
-    if callback is not None:
-        stops = True
     t_start = grid[:, 0].copy() if t0 is None else np.broadcast_to(np.asarray(t0, float), (batch,))
     if np.any(grid[:, 0] < t_start - 1e-12 * np.maximum(1.0, np.abs(t_start))):
         raise DataError("t_eval must not start before t0")
+    return y0, grid, p_all, funs, labels, t_start
 
-    order = np.argsort(labels, kind="stable")
-    rows = order.copy()  # original row index of each active slot
-    lab = labels[order]
-    rhs = _BatchRHS(funs, labels)
-    Y = y0[order].copy()
-    P = None if p_all is None else p_all[order]
-    T = t_start[order].copy()
-    Gr = grid[order]
-    t_end = Gr[:, -1].copy()
 
-    out = np.full((batch, n_t, dim), np.nan)
-    status = np.zeros(batch, dtype=np.int64)
-    n_acc = np.zeros(batch, dtype=np.int64)
-    n_try = np.zeros(batch, dtype=np.int64)
+class _Active:
+    """The trajectories still integrating, one slot each, slots sorted by right-hand-side group.
 
-    # grid points at t0 take the initial state
-    at0 = np.abs(Gr[:, 0] - T) <= 1e-12 * np.maximum(1.0, np.abs(T))
-    nxt = at0.astype(np.int64)
-    out[rows[at0], 0] = Y[at0]
-    if callback is not None and at0.any():
-        Y[at0] = callback(rows[at0], np.zeros(int(at0.sum()), dtype=np.int64), Y[at0])
+    Per slot: ``rows`` (original row), ``lab`` (group), state ``Y``, params ``P`` (or None), time
+    ``T``, grid ``Gr`` and its end ``t_end``, derivative ``F0`` at ``(T, Y)``, next step ``H``,
+    ``after_reject`` (the last attempt was rejected) and ``nxt`` (next grid index to fill).
+    """
 
-    F0 = rhs(Y, P, lab)
-    if fixed_step is not None:
-        H = np.full(batch, float(fixed_step))
-    elif first_step is None:
-        H = _initial_step(F0, Y, rhs, P, lab, rtol, atol, tab["err_order"], t_end - T)
-    else:
-        H = np.broadcast_to(np.asarray(first_step, float), (batch,))[order].copy()
-    H = np.maximum(H, 1e-12)
-    after_reject = np.zeros(batch, dtype=bool)
-    done = nxt >= n_t
-    A, Bw = tab["A"], tab["B"]
-    ns = tab["n_stages"]
-    expo = -1.0 / (tab["err_order"] + 1)
+    _PER_SLOT = ("Y", "T", "Gr", "t_end", "rows", "lab", "F0", "H", "after_reject", "nxt")
 
-    def _keep(mask):
-        nonlocal Y, P, T, Gr, t_end, rows, lab, F0, H, after_reject, nxt
-        Y, T, Gr, t_end, rows, lab = Y[mask], T[mask], Gr[mask], t_end[mask], rows[mask], lab[mask]
-        F0, H, after_reject, nxt = F0[mask], H[mask], after_reject[mask], nxt[mask]
-        if P is not None:
-            P = P[mask]
+    def __init__(self, rows, lab, Y, P, T, Gr):
+        self.rows, self.lab, self.Y, self.P, self.T, self.Gr = rows, lab, Y, P, T, Gr
+        self.t_end = Gr[:, -1].copy()
+        self.F0 = self.H = self.after_reject = self.nxt = None
 
-    if done.any():
-        _keep(~done)
+    def keep(self, mask) -> None:
+        """Keep only the slots in ``mask`` (finished and failed trajectories drop out)."""
+        for name in self._PER_SLOT:
+            setattr(self, name, getattr(self, name)[mask])
+        if self.P is not None:
+            self.P = self.P[mask]
 
-    shared = bool(np.asarray(t_eval).ndim == 1)
-    g1 = grid[0]
-    K = np.empty((ns + 1, batch, dim))
-    while rows.size:
-        m = rows.size
-        if K.shape[1] != m:
-            K = np.empty((ns + 1, m, dim))
-        Kf = K.reshape(ns + 1, m * dim)
-        K[0] = F0
-        if stops:
-            t_target = Gr[np.arange(m), nxt]
+
+class _Stepper:
+    """One batched explicit Runge-Kutta run of :func:`solve_ode`.
+
+    Holds the tableau ``tab``, the batched right-hand side, the step controls, the output buffers
+    (``out``, ``status``, accepted and attempted step counts) and the active set ``act``.
+    """
+
+    def __init__(self, tab, rhs, grid, shape, *, rtol, atol, stops, callback, fixed_step,
+                 max_steps, blowup, shared):
+        batch, dim = shape
+        self.tab, self.rhs, self.grid, self.n_t = tab, rhs, grid, grid.shape[1]
+        self.rtol, self.atol, self.stops, self.callback = rtol, atol, stops, callback
+        self.fixed_step, self.max_steps, self.blowup = fixed_step, max_steps, blowup
+        self.g1 = grid[0] if shared else None  # shared 1-D grid: fast dense output
+        self.expo = -1.0 / (tab["err_order"] + 1)
+        self.out = np.full((batch, self.n_t, dim), np.nan)
+        self.status = np.zeros(batch, dtype=np.int64)
+        self.n_acc = np.zeros(batch, dtype=np.int64)
+        self.n_try = np.zeros(batch, dtype=np.int64)
+        self.act = self.K = None
+
+    def start(self, y0, p_all, labels, t_start, first_step) -> None:
+        """Sort the rows by group, fill grid points at ``t0`` with the initial state (and apply
+        ``callback`` there), take the first derivative and step, and drop rows already done."""
+        batch, dim = y0.shape
+        order = np.argsort(labels, kind="stable")
+        a = _Active(order.copy(), labels[order], y0[order].copy(),
+                    None if p_all is None else p_all[order], t_start[order].copy(),
+                    self.grid[order])
+        at0 = np.abs(a.Gr[:, 0] - a.T) <= 1e-12 * np.maximum(1.0, np.abs(a.T))
+        a.nxt = at0.astype(np.int64)
+        self.out[a.rows[at0], 0] = a.Y[at0]
+        if self.callback is not None and at0.any():
+            a.Y[at0] = self.callback(a.rows[at0], np.zeros(int(at0.sum()), dtype=np.int64),
+                                     a.Y[at0])
+        a.F0 = self.rhs(a.Y, a.P, a.lab)
+        a.H = np.maximum(self._first_step(a, first_step, batch), 1e-12)
+        a.after_reject = np.zeros(batch, dtype=bool)
+        done = a.nxt >= self.n_t
+        if done.any():
+            a.keep(~done)
+        self.act = a
+        self.K = np.empty((self.tab["n_stages"] + 1, batch, dim))
+
+    def _first_step(self, a, first_step, batch):
+        """Initial steps: ``fixed_step``, else Hairer's heuristic, else ``first_step``."""
+        if self.fixed_step is not None:
+            return np.full(batch, float(self.fixed_step))
+        if first_step is None:
+            return _initial_step(a.F0, a.Y, self.rhs, a.P, a.lab, self.rtol, self.atol,
+                                 self.tab["err_order"], a.t_end - a.T)
+        return np.broadcast_to(np.asarray(first_step, float), (batch,))[a.rows].copy()
+
+    def step(self) -> None:
+        """One attempted step of every active trajectory: stages, error control, output onto the
+        grid, state update, then the divergence checks and drop-outs."""
+        a = self.act
+        h, hit, t_target, Ynew, Fnew = self._attempt(a)
+        err = self._error(a.Y, Ynew, h)
+        finite = np.all(np.isfinite(Ynew), axis=1) & np.isfinite(err)
+        acc = ((err < 1.0) | (self.fixed_step is not None)) & finite
+        self.n_try[a.rows] += 1
+        H_next = self._next_step(a, err, acc, finite, hit, h)
+        a.after_reject = ~acc
+        T_new = np.where(acc & hit, t_target, a.T + h)
+        if acc.any():
+            self._output(a, acc, hit, h, T_new, Ynew, Fnew)
+        if acc.all():
+            a.Y, a.F0, a.T = Ynew, Fnew, T_new
         else:
-            t_target = t_end
-        hit = T + H >= t_target - 1e-12 * np.maximum(1.0, np.abs(t_target))
-        h = np.where(hit, t_target - T, H)
+            a.Y = np.where(acc[:, None], Ynew, a.Y)
+            a.F0 = np.where(acc[:, None], Fnew, a.F0)
+            a.T = np.where(acc, T_new, a.T)
+        self.n_acc[a.rows[acc]] += 1
+        a.H = H_next
+        self._retire(a, acc, finite, Ynew)
+
+    def _attempt(self, a):
+        """Stages of one step of size ``h`` (shortened to land on the target ``t_target``, hit
+        rows); returns ``h``, ``hit``, ``t_target``, the new state and its derivative."""
+        m, dim = a.Y.shape
+        ns, A, Bw = self.tab["n_stages"], self.tab["A"], self.tab["B"]
+        if self.K.shape[1] != m:
+            self.K = np.empty((ns + 1, m, dim))
+        K = self.K
+        Kf = K.reshape(ns + 1, m * dim)
+        K[0] = a.F0
+        t_target = a.Gr[np.arange(m), a.nxt] if self.stops else a.t_end
+        hit = a.T + a.H >= t_target - 1e-12 * np.maximum(1.0, np.abs(t_target))
+        h = np.where(hit, t_target - a.T, a.H)
         hc = h[:, None]
         for s in range(1, ns):
             dy = (A[s, :s] @ Kf[:s]).reshape(m, dim)
-            K[s] = rhs(Y + hc * dy, P, lab)
-        Ynew = Y + hc * (Bw @ Kf[:ns]).reshape(m, dim)
-        Fnew = rhs(Ynew, P, lab)
+            K[s] = self.rhs(a.Y + hc * dy, a.P, a.lab)
+        Ynew = a.Y + hc * (Bw @ Kf[:ns]).reshape(m, dim)
+        Fnew = self.rhs(Ynew, a.P, a.lab)
         K[ns] = Fnew
-        scale = atol + rtol * np.maximum(np.abs(Y), np.abs(Ynew))
+        return h, hit, t_target, Ynew, Fnew
+
+    def _error(self, Y, Ynew, h):
+        """Scaled error norm per row: DOP853's combined 5th/3rd-order estimate [HNW93]_ or the
+        RMS of the embedded RK45 estimate."""
+        tab = self.tab
+        m, dim = Y.shape
+        Kf = self.K.reshape(tab["n_stages"] + 1, m * dim)
+        scale = self.atol + self.rtol * np.maximum(np.abs(Y), np.abs(Ynew))
         if tab["name"] == "DOP853":
             e5 = (tab["E5"] @ Kf).reshape(m, dim) / scale
             e3 = (tab["E3"] @ Kf).reshape(m, dim) / scale
@@ -338,77 +410,73 @@ def solve_ode(
             n3 = np.sum(e3 * e3, axis=1)
             den = n5 + 0.01 * n3
             with np.errstate(invalid="ignore", divide="ignore"):
-                err = np.where(den > 0, np.abs(h) * n5 / np.sqrt(den * dim), 0.0)
-        else:
-            e = (tab["E"] @ Kf).reshape(m, dim) * hc / scale
-            err = np.sqrt(np.mean(e * e, axis=1))
-        finite = np.all(np.isfinite(Ynew), axis=1) & np.isfinite(err)
-        acc = ((err < 1.0) | (fixed_step is not None)) & finite
-        n_try[rows] += 1
-        # step update
+                return np.where(den > 0, np.abs(h) * n5 / np.sqrt(den * dim), 0.0)
+        e = (tab["E"] @ Kf).reshape(m, dim) * h[:, None] / scale
+        return np.sqrt(np.mean(e * e, axis=1))
+
+    def _next_step(self, a, err, acc, finite, hit, h):
+        """Next step sizes: ``h min(10, max(0.2, 0.9 err^(-1/(q+1))))``, no growth right after a
+        rejection, 0.2 h after a non-finite attempt; ``fixed_step`` keeps the step."""
         with np.errstate(divide="ignore", over="ignore"):
-            fac = np.where(err == 0, 10.0, 0.9 * np.power(np.maximum(err, 1e-300), expo))
-        fac = np.where(acc, np.minimum(fac, np.where(after_reject, 1.0, 10.0)), np.clip(fac, 0.2, 1.0))
+            fac = np.where(err == 0, 10.0, 0.9 * np.power(np.maximum(err, 1e-300), self.expo))
+        fac = np.where(acc, np.minimum(fac, np.where(a.after_reject, 1.0, 10.0)),
+                       np.clip(fac, 0.2, 1.0))
         fac = np.where(finite, fac, 0.2)
-        H_next = np.where(acc & hit, np.maximum(h * fac, H), h * fac)
-        if fixed_step is not None:
-            H_next = np.where(finite, H, h * 0.2)
-        after_reject = ~acc
+        H_next = np.where(acc & hit, np.maximum(h * fac, a.H), h * fac)
+        if self.fixed_step is not None:
+            H_next = np.where(finite, a.H, h * 0.2)
+        return H_next
 
-        # dense output onto grid points inside (T, T + h]
-        T_new = np.where(acc & hit, t_target, T + h)
-        if acc.any():
-            if stops:
-                land = acc & hit
-                idx = np.flatnonzero(land)
-                if idx.size:
-                    vals = Ynew[idx]
-                    out[rows[idx], nxt[idx]] = vals
-                    if callback is not None:
-                        newv = callback(rows[idx], nxt[idx].copy(), vals)
-                        Ynew[idx] = newv
-                        Fnew[idx] = rhs(newv, None if P is None else P[idx], lab[idx])
-                    nxt[idx] += 1
-            else:
-                _dense_fill(
-                    tab, K, Y, Ynew, h, T, T_new, acc, Gr, g1 if shared else None, nxt, out, rows, rhs, P, lab
-                )
-        if acc.all():
-            Y, F0, T = Ynew, Fnew, T_new
-        else:
-            Y = np.where(acc[:, None], Ynew, Y)
-            F0 = np.where(acc[:, None], Fnew, F0)
-            T = np.where(acc, T_new, T)
-        n_acc[rows[acc]] += 1
-        H = H_next
+    def _output(self, a, acc, hit, h, T_new, Ynew, Fnew) -> None:
+        """Grid values of the accepted steps: the landed points (``stops``; ``callback`` may
+        replace the state there) or the dense output on (T, T_new]."""
+        if not self.stops:
+            _dense_fill(self.tab, self.K, a.Y, Ynew, h, a.T, T_new, acc, a.Gr, self.g1, a.nxt,
+                        self.out, a.rows, self.rhs, a.P, a.lab)
+            return
+        idx = np.flatnonzero(acc & hit)
+        if idx.size:
+            vals = Ynew[idx]
+            self.out[a.rows[idx], a.nxt[idx]] = vals
+            if self.callback is not None:
+                newv = self.callback(a.rows[idx], a.nxt[idx].copy(), vals)
+                Ynew[idx] = newv
+                Fnew[idx] = self.rhs(newv, None if a.P is None else a.P[idx], a.lab[idx])
+            a.nxt[idx] += 1
 
-        bad = acc & (np.max(np.abs(Ynew), axis=1) > blowup)
-        bad |= ~finite & (H < 1e-13 * np.maximum(1.0, np.abs(T)))
-        status[rows[bad]] = 1
-        under = (H < 1e-14 * np.maximum(1.0, np.abs(T))) & ~bad
-        status[rows[under]] = 2
-        over = (n_try[rows] >= max_steps) & ~bad & ~under
-        status[rows[over]] = 3
-        finished = nxt >= n_t
-        drop = bad | under | over | finished
+    def _retire(self, a, acc, finite, Ynew) -> None:
+        """Status 1 (blown up or non-finite at a tiny step), 2 (step underflow) or 3 (max steps);
+        those rows and the finished ones leave the active set."""
+        bad = acc & (np.max(np.abs(Ynew), axis=1) > self.blowup)
+        bad |= ~finite & (a.H < 1e-13 * np.maximum(1.0, np.abs(a.T)))
+        self.status[a.rows[bad]] = 1
+        under = (a.H < 1e-14 * np.maximum(1.0, np.abs(a.T))) & ~bad
+        self.status[a.rows[under]] = 2
+        over = (self.n_try[a.rows] >= self.max_steps) & ~bad & ~under
+        self.status[a.rows[over]] = 3
+        drop = bad | under | over | (a.nxt >= self.n_t)
         if drop.any():
-            _keep(~drop)
+            a.keep(~drop)
 
-    out[status != 0] = np.nan
-    res = BatchResult(
-        t=np.asarray(t_eval, float),
-        y=out,
-        status=status,
-        n_steps=n_acc,
-        nfev=rhs.nfev,
-        info={"method": tab["name"], "rtol": rtol, "atol": atol},
-    )
-    if raise_all_diverged and np.all(status != 0):
-        raise DivergenceError(
-            f"all {batch} trajectories diverged ({STATUS[int(status[0])]} for the first); "
-            "check the initial conditions and parameters, or lower the tolerances"
+    def result(self, t_eval, raise_all_diverged: bool) -> BatchResult:
+        """The :class:`BatchResult` (NaN rows for diverged trajectories); raises
+        :class:`DivergenceError` when all diverged and ``raise_all_diverged``."""
+        status = self.status
+        self.out[status != 0] = np.nan
+        res = BatchResult(
+            t=np.asarray(t_eval, float),
+            y=self.out,
+            status=status,
+            n_steps=self.n_acc,
+            nfev=self.rhs.nfev,
+            info={"method": self.tab["name"], "rtol": self.rtol, "atol": self.atol},
         )
-    return res
+        if raise_all_diverged and np.all(status != 0):
+            raise DivergenceError(
+                f"all {len(status)} trajectories diverged ({STATUS[int(status[0])]} for the "
+                "first); check the initial conditions and parameters, or lower the tolerances"
+            )
+        return res
 
 
 def _dense_fill(tab, K, Y, Ynew, h, T, T_new, acc, Gr, g1, nxt, out, rows, rhs, P, lab):
