@@ -9,7 +9,7 @@ export SCIML_DATA_DIR ?= $(CURDIR)/data
 export PYTHONUNBUFFERED := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: install run test test-all bench serve lint docs clean
+.PHONY: install browser run test test-all bench serve lint docs clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -20,13 +20,16 @@ $(STAMP): pyproject.toml constraints.txt | $(PY)
 
 install: $(STAMP)
 
+browser:  ## Debian's chromium, for the browser test of the Prefect UI (tests/e2e/test_ui.py); needs root
+	@command -v chromium >/dev/null || (export DEBIAN_FRONTEND=noninteractive && apt-get update && apt-get install -y chromium)
+
 run: install  ## the whole default pipeline on the embedded fast defaults
 	$(PY) -m sciml.cli run pipeline
 
-test: install  ## the test suite (fast unit tests + end-to-end flow and Prefect-server tests)
+test: install browser  ## the test suite (fast unit tests + end-to-end flow and Prefect-server tests)
 	$(PY) -m pytest -n 2 --dist loadgroup -q
 
-test-all: install  ## also the slow (paper-profile) tests
+test-all: install browser  ## also the slow (paper-profile) tests
 	$(PY) -m pytest -n 2 --dist loadgroup -q -m ''
 
 $(VENV)/.bench-installed: $(STAMP)
@@ -36,7 +39,7 @@ $(VENV)/.bench-installed: $(STAMP)
 bench: $(VENV)/.bench-installed  ## speed/accuracy goals (with the `bench` extra: dysts) -> benchmarks/RESULTS.md
 	$(PY) -m benchmarks.run_all
 
-serve: install  ## local Prefect server (SQLite, 127.0.0.1) + every deployment
+serve: install  ## local Prefect server (SQLite, 127.0.0.1) with its UI + every deployment
 	$(PY) -m sciml.cli serve
 
 lint: install
