@@ -16,7 +16,8 @@ import json
 from prefect import flow, task, unmapped
 from prefect.cache_policies import INPUTS, TASK_SOURCE
 
-from flows.common import Workflow, get_catalog, publish_metrics, run_logger, write_dataset, write_figure
+from flows.artifacts import publish_metrics
+from flows.common import Workflow, get_catalog, run_logger, write_dataset, write_figure
 from sciml.chaos import GRANULARITIES, experiment, get_system, plots
 from sciml.chaos.benchmark import plan_chunks
 from sciml.chaos.datasets import correlations_to_dataset, forecast_to_dataset, invariants_to_dataset

@@ -14,11 +14,11 @@ from __future__ import annotations
 import pandas as pd
 from prefect import flow, task, unmapped
 
+from flows.artifacts import publish_metrics
 from flows.common import (
     Workflow,
     champion_challenger,
     get_catalog,
-    publish_metrics,
     run_logger,
     write_dataset,
     write_figure,

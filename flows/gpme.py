@@ -17,11 +17,11 @@ import pandas as pd  # noqa: E402
 from prefect import flow, task, unmapped  # noqa: E402
 from pydantic import Field  # noqa: E402
 
+from flows.artifacts import publish_metrics
 from flows.common import (
     FlowConfig,
     Workflow,
     get_catalog,
-    publish_metrics,
     run_logger,
     write_dataset,
     write_figure,

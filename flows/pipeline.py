@@ -7,7 +7,8 @@ import time
 import pandas as pd
 from prefect import flow
 
-from flows.common import publish_metrics, release_memory, run_logger
+from flows.artifacts import publish_metrics
+from flows.common import release_memory, run_logger
 from flows.registry import workflows
 
 

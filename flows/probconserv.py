@@ -17,11 +17,11 @@ import torch
 import xarray as xr
 from prefect import flow, task, unmapped
 
+from flows.artifacts import publish_metrics
 from flows.common import (
     Workflow,
     champion_challenger,
     get_catalog,
-    publish_metrics,
     run_logger,
     write_dataset,
     write_figure,

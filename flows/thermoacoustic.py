@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from prefect import flow, task, unmapped
 
+from flows.artifacts import publish_metrics
 from flows.common import (
     Workflow,
     champion_challenger,
     get_catalog,
-    publish_metrics,
     release_memory,
     run_logger,
     write_dataset,

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from flows.common import THUMBNAIL_WIDTH, _figure_markdown, publish_metrics  # noqa: E402
+from flows.artifacts import THUMBNAIL_WIDTH, _figure_markdown, publish_metrics  # noqa: E402
 
 
 def _png(tmp_path, name="wide.png", width_in=12):
