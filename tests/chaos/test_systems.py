@@ -70,26 +70,61 @@ def test_every_spec_has_a_data_entry_and_no_orphans():
     assert set(meta) == set(all_specs())
 
 
-@pytest.mark.parametrize("name", ALL)
-def test_metadata_complete(name):
-    s = get_system(name)
-    assert s.name == name
-    assert s.kind in ("flow", "map", "delay")
-    assert len(s.citation) > 20 and len(s.description) > 10
-    assert s.period > 0 and s.dt > 0
+def _metadata_problems(s: System) -> list[str]:
+    """Every metadata field of ``s`` that breaks the catalogue's contract (empty: all good)."""
+    bad = []
+
+    def check(ok, field: str, value) -> None:
+        if not ok:
+            bad.append(f"{field}={value!r}")
+
+    check(s.kind in ("flow", "map", "delay"), "kind", s.kind)
+    check(len(s.citation) > 20, "citation", s.citation)
+    check(len(s.description) > 10, "description", s.description)
+    check(s.period > 0, "period", s.period)
+    check(s.dt > 0, "dt", s.dt)
     if s.kind == "map":
-        assert s.period == 1.0 and s.dt == 1.0
+        check(s.period == 1.0, "period (maps iterate once per period)", s.period)
+        check(s.dt == 1.0, "dt (maps iterate once per step)", s.dt)
     else:
-        assert s.dt < s.period
-    assert s.params.dtype == np.float64 and s.params.shape == (len(s.param_names),)
-    assert s.ic.dtype == np.float64 and s.ic.shape == (s.dim,)
-    assert np.all(np.isfinite(s.ic)) and np.all(np.isfinite(s.params))
-    assert isinstance(s.metadata.get("equations"), str)
+        check(s.dt < s.period, "dt (must be below the period)", (s.dt, s.period))
+    check(s.params.dtype == np.float64, "params.dtype", s.params.dtype)
+    check(s.params.shape == (len(s.param_names),), "params.shape vs param_names",
+          (s.params.shape, s.param_names))
+    check(s.ic.dtype == np.float64, "ic.dtype", s.ic.dtype)
+    check(s.ic.shape == (s.dim,), "ic.shape vs dim", (s.ic.shape, s.dim))
+    check(bool(np.all(np.isfinite(s.ic))), "ic (non-finite)", s.ic)
+    check(bool(np.all(np.isfinite(s.params))), "params (non-finite)", s.params)
+    check(isinstance(s.metadata.get("equations"), str), "metadata.equations",
+          s.metadata.get("equations"))
     if "lyapunov_max_literature" in s.metadata:
-        assert "lyapunov_source" in s.metadata
+        check("lyapunov_source" in s.metadata, "metadata.lyapunov_source (literature value "
+              "without a source)", s.metadata.get("lyapunov_max_literature"))
     # the ic is not a rest point of the flow (it lies on a chaotic attractor or sea)
     if s.kind == "flow":
-        assert np.linalg.norm(s.rhs(s.ic)) > 1e-6
+        speed = float(np.linalg.norm(s.rhs(s.ic)))
+        check(speed > 1e-6, "ic (a rest point: |rhs(ic)|)", speed)
+    return bad
+
+
+def test_metadata_complete_for_every_system():
+    """One pass over the whole catalogue; the message lists every bad system and field."""
+    failures = []
+    for name in ALL:
+        s = get_system(name)
+        problems = ([] if s.name == name else [f"name={s.name!r}"]) + _metadata_problems(s)
+        failures += [f"{name}: {p}" for p in problems]
+    assert not failures, f"{len(failures)} metadata problem(s):\n" + "\n".join(failures)
+
+
+def test_metadata_check_names_the_bad_system_and_field():
+    """The aggregated check can fail: a broken copy of Lorenz is reported field by field."""
+    s = get_system("Lorenz")
+    broken = dataclasses.replace(s, citation="x", dt=2 * s.period)
+    problems = _metadata_problems(broken)
+    assert any(p.startswith("citation=") for p in problems)
+    assert any(p.startswith("dt (must be below the period)") for p in problems)
+    assert len(problems) == 2
 
 
 def test_system_is_frozen_and_arrays_read_only():

@@ -21,6 +21,8 @@ from flows.lightsb import LightSBConfig
 from flows.server import _stop, local_prefect_server, server_env
 from sciml.catalog import Catalog
 from sciml.gpme import stefan_alpha
+from sciml.schrodinger import LightSB, make_mixture_pair, score_plan
+from sciml.schrodinger.experiment import cell_seeds
 
 PREFECT = str(Path(sys.executable).parent / "prefect")
 
@@ -93,4 +95,10 @@ def test_deployment_run_through_real_server(tmp_path):
     expected = LightSBConfig.for_profile("tiny", dims=(2,), epsilons=(1.0,))
     assert info["config"] == expected.model_dump(mode="json")  # the profile's values arrived
     assert info["config"]["retrain_dim"] == 2
-    assert np.isfinite(info["metrics"]["cbw2_uvp"]) and info["metrics"]["cbw2_uvp"] >= 0
+    # the promoted parameters reproduce the recorded score on the fixed-seed benchmark pair
+    state, _ = cat.load_model("lightsb/retrain")
+    pair = make_mixture_pair(expected.retrain_dim, expected.retrain_eps, seed=expected.pair_seed)
+    seeds = cell_seeds(expected.retrain_dim, expected.retrain_eps, expected.seed)
+    score = score_plan(LightSB.from_state_dict(state), pair, n_test=expected.n_test,
+                       seed=seeds.score)["cbw2_uvp"]
+    assert score == pytest.approx(info["metrics"]["cbw2_uvp"], rel=1e-6)

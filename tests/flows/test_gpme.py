@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,27 +12,55 @@ from flows.common import FlowConfig
 from flows.gpme import GPMEDataConfig, gpme_data_flow
 from sciml.catalog import Catalog
 from sciml.errors import ConfigError
-from sciml.gpme import stefan_exact_solution
+from sciml.gpme import sample_parameters, stefan_exact_solution
+
+flow_run = pytest.mark.xdist_group("flows_gpme")  # tests sharing the module's flow run
 
 
-def test_gpme_flow_writes_every_problem(prefect_harness, catalog):
+@pytest.fixture(scope="module")
+def tiny_run(prefect_harness, tmp_path_factory):
+    """One run of the flow on the tiny profile: (config, returned names, catalog)."""
     cfg = GPMEDataConfig.for_profile("tiny")
-    names = gpme_data_flow(config=cfg)
-    assert sorted(names) == sorted(f"gpme/{p}/{s}" for p in cfg.problems for s in ("train", "test"))
-    test = catalog.open("gpme/stefan/test")
+    data_dir = tmp_path_factory.mktemp("gpme-flow") / "data"
+    data_dir.mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SCIML_DATA_DIR", str(data_dir))
+        names = gpme_data_flow(config=cfg)
+    return SimpleNamespace(config=cfg, names=names, catalog=Catalog.load(data_dir=data_dir))
+
+
+@flow_run
+def test_flow_writes_every_problem_and_figure(tiny_run):
+    cfg = tiny_run.config
+    assert sorted(tiny_run.names) == sorted(f"gpme/{p}/{s}" for p in cfg.problems
+                                            for s in ("train", "test"))
+    figs = sorted(p.name for p in
+                  Path(tiny_run.catalog.data_dir, "figures", "gpme-data").glob("*.png"))
+    assert figs == [f"{p}_test_profiles.png" for p in sorted(cfg.problems)]
+
+
+@flow_run
+def test_stefan_test_set_is_the_exact_solution(tiny_run):
+    cfg = tiny_run.config
+    test = tiny_run.catalog.open("gpme/stefan/test")
     assert dict(test.sizes) == {"function": 2, "t": cfg.n_t, "x": cfg.n_x}
     assert test.attrs["config_hash"] == cfg.config_hash()
     # a user's query: by parameter label, at the evaluation time, as a table
     u = test.sel(param=0.6).sel(t=0.05, method="nearest").u
-    np.testing.assert_allclose(u.values, stefan_exact_solution([0.6], [float(u.t)], test.x.values)[0, 0])
-    df = test.sel(param=0.6).u.to_dataframe()
-    assert len(df) == cfg.n_t * cfg.n_x
-    train = catalog.open("gpme/pme/train")
+    np.testing.assert_allclose(u.values,
+                               stefan_exact_solution([0.6], [float(u.t)], test.x.values)[0, 0])
+    assert len(test.sel(param=0.6).u.to_dataframe()) == cfg.n_t * cfg.n_x
+
+
+@flow_run
+def test_train_parameters_are_the_seeded_draw_from_the_training_range(tiny_run):
+    cfg = tiny_run.config
+    train = tiny_run.catalog.open("gpme/pme/train")
     assert train.sizes["function"] == cfg.n_train_functions
-    lo, hi = 1.0, 6.0
-    assert np.all((train.param.values >= lo) & (train.param.values <= hi))
-    figs = sorted(p.name for p in Path(catalog.data_dir, "figures", "gpme-data").glob("*.png"))
-    assert figs == [f"{p}_test_profiles.png" for p in sorted(cfg.problems)]
+    # pme's stream is seed + 1 (diffusion 0, pme 1, stefan 2): the same draw, reproduced here
+    np.testing.assert_array_equal(train.param.values,
+                                  sample_parameters("pme", cfg.n_train_functions, cfg.seed + 1))
+    assert np.all((train.param.values >= 1.0) & (train.param.values <= 6.0))  # paper: m ~ U[1, 6]
 
 
 def test_same_config_same_arrays(prefect_harness, catalog):

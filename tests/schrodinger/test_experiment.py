@@ -54,7 +54,7 @@ def test_run_returns_what_the_catalog_declares(datasets, tmp_path):
         cat.validate(name, ds)  # raises SchemaError naming what is off
     met = datasets[METRICS]
     assert dict(met.cbw2_uvp.sizes) == {"dim": 2, "eps": 2, "seed": 1}
-    assert np.isfinite(met.cbw2_uvp.values).all() and (met.cbw2_uvp.values >= 0).all()
+    assert np.isfinite(met.cbw2_uvp.values).all()  # values: see the reproduction test below
 
 
 def test_same_settings_give_the_same_arrays(datasets):
