@@ -23,6 +23,8 @@ from sciml.probconserv.experiment import (
     train_problem,
 )
 
+pytestmark = pytest.mark.xdist_group("test_evaluate")  # one worker builds the module fixtures
+
 _CONFIG = ProbConservConfig.for_profile(
     "tiny", problems=("stefan",), n_steps=20, softc_steps=2, n_test_functions=3, n_shock_draws=40,
     nonneg=False,

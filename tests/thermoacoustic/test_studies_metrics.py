@@ -22,6 +22,8 @@ from sciml.thermoacoustic import (
 )
 from sciml.thermoacoustic.data import runs_from_dataset
 
+pytestmark = pytest.mark.xdist_group("test_studies_metrics")  # one worker builds the module fixtures
+
 
 @pytest.fixture(scope="module")
 def small():
