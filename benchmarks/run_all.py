@@ -25,7 +25,7 @@ ORDER = ["pipeline", "catalog", "probconserv", "thermoacoustic", "chaos", "light
 #: The code each benchmark measures (besides its own script): a change there makes it stale.
 MEASURES: dict[str, tuple[str, ...]] = {
     "pipeline": ("sciml", "flows", "data_catalog.yaml"),
-    "catalog": ("sciml/catalog",),
+    "catalog": ("sciml/catalog", "flows/common.py"),
     "probconserv": ("sciml/probconserv", "sciml/gpme"),
     "thermoacoustic": ("sciml/thermoacoustic",),
     "chaos": ("sciml/chaos",),

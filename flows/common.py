@@ -11,15 +11,19 @@ import ctypes.util
 import gc
 import logging
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import xarray as xr
 from prefect import Flow, get_run_logger, task
 from prefect.exceptions import MissingContextError
 
+from flows.events import install as _emit_commits_as_events
+from flows.events import is_retrain_input
 from sciml.catalog import Catalog, provenance_attrs
-from sciml.errors import ConfigError, ModelNotFoundError
+from sciml.errors import ChampionMovedError, ConfigError, SciMLError
 from sciml.settings import Settings
 
 __all__ = [
@@ -30,10 +34,14 @@ __all__ = [
     "run_logger",
     "write_figure",
     "champion_challenger",
+    "retrain_row",
     "flow_run_id",
     "release_memory",
 ]
 
+
+# every commit a flow makes is a Prefect event: new input data starts the retraining deployments
+_emit_commits_as_events()
 
 # every workflow's settings class subclasses sciml.settings.Settings (the flows take it as their
 # one typed parameter); the old name stays for the workflows whose settings still live here
@@ -90,13 +98,19 @@ def release_memory() -> None:
         libc.malloc_trim(0)
 
 
+def _provenance(config: FlowConfig | None) -> dict[str, Any]:
+    cfg = config.model_dump(mode="json") if config is not None else {}
+    return provenance_attrs(cfg, flow_run_id=flow_run_id(), producer_config=type(config).__name__)
+
+
 @task(retries=2, retry_delay_seconds=1, tags=["io"])
 def write_dataset(name: str, ds: xr.Dataset, config: FlowConfig | None = None) -> str:
     """Write ``ds`` as catalog dataset ``name`` with provenance; returns ``name``."""
-    cfg = config.model_dump(mode="json") if config is not None else {}
-    prov = provenance_attrs(cfg, flow_run_id=flow_run_id(), producer_config=type(config).__name__)
-    path = get_catalog().write(name, ds, prov)
-    run_logger().info(f"wrote {name} -> {path}")
+    # a retraining input is committed only when its content changed: an unchanged rewrite would
+    # start a retrain on the same data
+    cat = get_catalog()
+    version = cat.write(name, ds, _provenance(config), skip_unchanged=is_retrain_input(name))
+    run_logger().info(f"wrote {name} version {version} ({cat.path(name)})")
     return name
 
 
@@ -111,43 +125,115 @@ def write_figure(name: str, fig: Any, dpi: int = 110) -> str:
 
 
 def champion_challenger(
-    workflow: str,
-    state_dict: dict[str, Any],
-    metrics: dict[str, float],
+    model: str,
+    challenger: Mapping[str, Any],
+    rescore: Callable[[Mapping[str, Any]], Mapping[str, float]],
     config: FlowConfig,
-    score: str = "test_mse",
+    *,
+    score: str,
+    history: str,
+    data_versions: Mapping[str, str] | None = None,
     lower_is_better: bool = True,
+    max_rounds: int = 5,
 ) -> dict[str, Any]:
-    """Save a challenger model version and promote it iff it beats the champion on ``score``.
+    """Save a challenger, re-score the current champion on the same data, promote by compare-and-swap.
 
-    Returns a dict with ``version``, ``promoted``, ``champion`` (after the decision), and the
-    ``challenger_score``/``champion_score``.
+    ``rescore(state_dict)`` scores a model's state dict on the *current* evaluation data (a
+    validation split, never the test split) and returns metrics that include ``score``. The
+    challenger and the champion go through the same call, so both scores are on the same data.
+    The champion pointer moves only if the challenger is better *and* the champion is still the
+    one it was compared with; when another retrain moved it meanwhile, the new champion is
+    re-scored and the comparison repeated (at most ``max_rounds`` times). A champion that can no
+    longer be scored on the current data (other model settings) loses to the challenger.
+
+    Every decision is appended as one row (dim ``retrain``) to the catalog dataset ``history``.
+
+    Returns
+    -------
+    dict with ``model``, ``version`` (the challenger's), ``promoted``, ``champion`` (after),
+    ``champion_before``, ``challenger_score``, ``champion_score`` and ``data_versions``.
     """
-    if score not in metrics:
-        raise ConfigError(f"score {score!r} not among the challenger's metrics {sorted(metrics)}")
+    logger = run_logger()
     cat = get_catalog()
-    version = cat.save_model(workflow, state_dict, metrics, config.model_dump(mode="json"))
-    try:
-        champ = cat.model_info(workflow, "champion")
-        champ_score = champ["metrics"].get(score)
-    except ModelNotFoundError:
-        champ, champ_score = None, None
-    challenger_score = float(metrics[score])
-    better = champ_score is None or (
-        challenger_score < champ_score if lower_is_better else challenger_score > champ_score
-    )
-    if better:
-        cat.promote(workflow, version)
+    challenger_metrics = {k: float(v) for k, v in rescore(challenger).items()}
+    if score not in challenger_metrics:
+        raise ConfigError(f"score {score!r} not among the challenger's metrics {sorted(challenger_metrics)}")
+    data_versions = dict(data_versions or {})
+    version = cat.save_model(model, challenger, challenger_metrics, config.model_dump(mode="json"),
+                             data_versions=data_versions)  # fmt: skip
+    challenger_score = challenger_metrics[score]
+    before, champion_score, promoted, reason = None, float("nan"), False, ""
+    for _ in range(max_rounds):
+        before = cat.champion(model)
+        if before is None:
+            champion_score, better, reason = float("nan"), True, "no champion yet"
+        else:
+            state, _ = cat.load_model(model, before)
+            try:
+                champion_score = float(rescore(state)[score])
+                better = (challenger_score < champion_score if lower_is_better
+                          else challenger_score > champion_score)  # fmt: skip
+                reason = "challenger better" if better else "champion better or equal"
+            except (SciMLError, KeyError, RuntimeError, ValueError) as exc:
+                champion_score, better = float("nan"), True
+                reason = f"champion {before} cannot be scored on the current data: {exc}"
+        if not better:
+            break
+        try:
+            cat.promote(model, version, expected=before)
+            promoted = True
+            break
+        except ChampionMovedError as exc:
+            logger.info(f"champion of {model} moved while comparing ({exc}); comparing again")
+    else:
+        reason = f"champion kept moving over {max_rounds} rounds; challenger not promoted"
+    after = version if promoted else before
     result = {
-        "workflow": workflow,
+        "model": model,
         "version": version,
-        "promoted": bool(better),
-        "champion": version if better else champ["version"],
+        "promoted": promoted,
+        "champion": after,
+        "champion_before": before,
         "challenger_score": challenger_score,
-        "champion_score": champ_score,
+        "champion_score": champion_score,
+        "score": score,
+        "reason": reason,
+        "data_versions": data_versions,
     }
-    run_logger().info(f"champion/challenger {workflow}: {result}")
+    cat.append(history, retrain_row(result, lower_is_better), dim="retrain",
+               provenance=_provenance(config))  # fmt: skip
+    logger.info(f"champion/challenger {model}: {reason}; champion {after} ({result})")
     return result
+
+
+def retrain_row(decision: Mapping[str, Any], lower_is_better: bool = True) -> xr.Dataset:
+    """One row (dim ``retrain``) of a ``<workflow>/retrain_history`` dataset from a decision."""
+    import json
+
+    from sciml.catalog.provenance import utc_now
+
+    text = {
+        "model_name": decision["model"],
+        "challenger_version": decision["version"],
+        "champion_before": decision["champion_before"] or "",
+        "champion_after": decision["champion"] or "",
+        "reason": decision["reason"],
+        "data_versions": json.dumps(decision["data_versions"], sort_keys=True),
+        "decided_utc": utc_now(),
+        "flow_run_id": flow_run_id() or "",
+    }
+    ds = xr.Dataset(
+        {
+            **{k: ("retrain", np.array([v], dtype=object)) for k, v in text.items()},
+            "challenger_score": ("retrain", [float(decision["challenger_score"])]),
+            "champion_score": ("retrain", [float(decision["champion_score"])]),
+            "promoted": ("retrain", [bool(decision["promoted"])]),
+        },
+        attrs={"score": decision["score"], "lower_is_better": int(lower_is_better),
+               "description": "champion/challenger decisions, one row per retrain; both scores "
+               "on the same current evaluation data (champion_score NaN: none, or not scorable)"},
+    )  # fmt: skip
+    return ds
 
 
 def default_task_runner():

@@ -1,7 +1,9 @@
-"""Flow ``gpme-data``: exact GPME solutions (diffusion, PME, Stefan) as train/test zarr datasets.
+"""Flow ``gpme-data``: exact GPME solutions (diffusion, PME, Stefan) as train/val/test zarr datasets.
 
-Writes ``gpme/<problem>/train`` and ``gpme/<problem>/test`` (dims ``function``, ``t``, ``x``; the
-parameter as coordinate ``param``). Science in :mod:`sciml.gpme`.
+Writes ``gpme/<problem>/train``, ``gpme/<problem>/val`` (validation parameters drawn from the
+training range: what probconserv selects and re-scores champions on) and ``gpme/<problem>/test``
+(dims ``function``, ``t``, ``x``; the parameter as coordinate ``param``). Science in
+:mod:`sciml.gpme`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ from flows.common import (
     write_dataset,
     write_figure,
 )
-from sciml.gpme import get_problem, make_gpme_dataset, sample_parameters, total_mass  # noqa: E402
+from sciml.gpme import (  # noqa: E402
+    get_problem,
+    make_gpme_dataset,
+    sample_parameters,
+    total_mass,
+    validation_parameters,
+)
 
 Problem = Literal["diffusion", "pme", "stefan"]
 
@@ -36,21 +44,35 @@ class GPMEDataConfig(FlowConfig):
 
     problems: tuple[Problem, ...] = ("diffusion", "pme", "stefan")
     n_train_functions: int = Field(64, ge=1)
+    n_val_functions: int = Field(8, ge=1)
     n_t: int = Field(101, ge=2)
     n_x: int = Field(101, ge=2)
 
     PROFILES = {
         "fast": {},
-        "paper": {"n_train_functions": 1000, "n_t": 201, "n_x": 201},
-        "tiny": {"n_train_functions": 4, "n_t": 11, "n_x": 21},
+        "paper": {"n_train_functions": 1000, "n_val_functions": 16, "n_t": 201, "n_x": 201},
+        "tiny": {"n_train_functions": 4, "n_val_functions": 3, "n_t": 11, "n_x": 21},
     }
+
+
+def _problem_seed(config: GPMEDataConfig, problem: str) -> int:
+    return config.seed + {"diffusion": 0, "pme": 1, "stefan": 2}[problem]
+
+
+def write_validation(problem: str, config: GPMEDataConfig) -> str:
+    """Write ``gpme/<problem>/val``: exact solutions at ``n_val_functions`` validation parameters
+    (:func:`~sciml.gpme.validation_parameters`); returns the name. Also used by probconserv when
+    the dataset is missing (a data dir written before it existed)."""
+    params = validation_parameters(problem, config.n_val_functions, _problem_seed(config, problem))
+    val = make_gpme_dataset(problem, params, config.n_t, config.n_x, split="val")
+    return write_dataset.fn(f"gpme/{problem}/val", val, config)
 
 
 @task
 def generate_problem(problem: str, config: GPMEDataConfig) -> dict[str, str]:
-    """Generate and write the train and test sets of one problem; returns their dataset names."""
+    """Generate and write the train, validation and test sets of one problem; returns their names."""
     spec = get_problem(problem)
-    seed = config.seed + {"diffusion": 0, "pme": 1, "stefan": 2}[problem]
+    seed = _problem_seed(config, problem)
     train = make_gpme_dataset(
         problem,
         sample_parameters(problem, config.n_train_functions, seed),
@@ -61,11 +83,14 @@ def generate_problem(problem: str, config: GPMEDataConfig) -> dict[str, str]:
     test = make_gpme_dataset(
         problem, np.array(spec.test_values), config.n_t, config.n_x, split="test"
     )
-    names = {"train": f"gpme/{problem}/train", "test": f"gpme/{problem}/test"}
+    names = {"train": f"gpme/{problem}/train", "val": f"gpme/{problem}/val",
+             "test": f"gpme/{problem}/test"}  # fmt: skip
     write_dataset.fn(names["train"], train, config)
+    write_validation(problem, config)
     write_dataset.fn(names["test"], test, config)
     run_logger().info(
-        f"{problem}: {train.sizes['function']} train / {test.sizes['function']} test functions "
+        f"{problem}: {train.sizes['function']} train / {config.n_val_functions} validation / "
+        f"{test.sizes['function']} test functions "
         f"on {config.n_t} x {config.n_x} grids"
     )
     return names
@@ -104,7 +129,7 @@ def _summary(problem: str) -> tuple[dict, str]:
 
 @flow(name="gpme-data", log_prints=True)
 def gpme_data_flow(config: GPMEDataConfig | None = None) -> list[str]:
-    """Write exact-solution train/test datasets for each GPME problem (fan-out over problems)."""
+    """Write exact-solution train/val/test datasets for each GPME problem (fan-out over problems)."""
     config = config or GPMEDataConfig()
     futures = generate_problem.map(list(config.problems), config=unmapped(config))
     names = [n for f in futures for n in f.result().values()]

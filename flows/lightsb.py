@@ -9,9 +9,10 @@ conditional moments; writes ``lightsb/metrics`` (dims dim, eps, seed: cbw2_uvp, 
 fit_seconds, final_loss); saves every fitted parameter set as one model version; simulates the
 learned SB process for the 2-D pairs and the Gaussian-to-Swiss-roll example
 (``lightsb/trajectories``); and publishes a markdown table and PNG plots.
-``lightsb_retrain_flow`` (``lightsb/retrain``) refits one cell and promotes it only if its
-cBW2-UVP beats the champion's. The recipe is :mod:`sciml.schrodinger.experiment` (Korotin,
-Gushchin, Burnaev, ICLR 2024).
+``lightsb_retrain_flow`` (``lightsb/retrain``) refits one cell on the newest catalogued pair and
+promotes it only if its cBW2-UVP on validation points (a stream of their own, not the test points)
+beats the champion's, re-scored on the same points; decisions go to ``lightsb/retrain_history``.
+The recipe is :mod:`sciml.schrodinger.experiment` (Korotin, Gushchin, Burnaev, ICLR 2024).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from sciml.schrodinger.experiment import METRICS, PAIRS, TRAJECTORIES, CellFit, 
 __all__ = ["LightSBConfig", "WORKFLOW", "lightsb_flow", "lightsb_retrain_flow"]
 
 WORKFLOW_NAME = "lightsb"
+HISTORY = "lightsb/retrain_history"
 
 
 @task(retries=1)
@@ -91,15 +93,26 @@ def lightsb_flow(config: LightSBConfig | None = None) -> str:
 
 @flow(name="lightsb", log_prints=True)
 def lightsb_retrain_flow(config: LightSBConfig | None = None) -> dict:
-    """Refit the (retrain_dim, retrain_eps) cell; promote it iff its cBW2-UVP is lower."""
+    """Refit the (retrain_dim, retrain_eps) cell on the newest ``lightsb/pairs``; promote it iff
+    its validation cBW2-UVP is lower than the champion's on the same validation points."""
     config = config or LightSBConfig()
-    cell = experiment.retrain_cell(config, run_logger())
-    out = champion_challenger("lightsb/retrain", cell.state, cell.scores, config, score="cbw2_uvp",
-                              lower_is_better=True)
-    row = {"dim": cell.dim, "eps": cell.eps, **cell.scores,
-           **{k: out[k] for k in ("version", "promoted", "champion")}}
+    cat = get_catalog()
+    if not cat.exists(PAIRS):
+        make_pairs(config)  # first run: nothing catalogued yet
+    pairs = cat.open(PAIRS).load()
+    versions = {PAIRS: pairs.attrs["catalog_version"]}
+    cell = experiment.retrain_cell(config, pairs, run_logger())
+    out = champion_challenger(
+        "lightsb/retrain", cell.state, lambda state: experiment.validation_metrics(config, state, pairs),
+        config, score="val_cbw2_uvp", history=HISTORY, data_versions=versions, lower_is_better=True,
+    )  # fmt: skip
+    row = {"dim": cell.dim, "eps": cell.eps, **cell.scores,  # test points: reported, never compared
+           "val_cbw2_uvp": out["challenger_score"],
+           **{k: out[k] for k in ("challenger_score", "champion_before", "champion_score",
+                                  "promoted", "champion", "version")}}  # fmt: skip
     publish_metrics("lightsb-retrain", pd.DataFrame([row]),
-                    "LightSB retraining: champion/challenger on cBW2-UVP")
+                    "LightSB retraining: champion/challenger on the validation cBW2-UVP (%)",
+                    notes=f"{out['reason']}; data versions {versions}.")  # fmt: skip
     return row
 
 

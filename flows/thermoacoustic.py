@@ -6,12 +6,15 @@ sensor failure, integrated gradients) -> catalog + metrics artifact + figures.
 
 Writes ``thermoacoustic/runs``, ``/forecasts``, ``/metrics``, ``/ablation``, ``/failure``,
 ``/attributions``. ``thermoacoustic_retrain_flow`` (deployment ``thermoacoustic/retrain``)
-retrains the anchored ensemble on the catalogued runs and promotes it iff its held-out CRPS at
-500 ms beats the champion's. The recipe is :mod:`sciml.thermoacoustic.experiment`.
+retrains the anchored ensemble on the newest catalogued runs and promotes it iff its validation
+CRPS at the longest horizon beats the champion's, re-scored on the same validation runs (the
+test runs are not read); decisions go to ``thermoacoustic/retrain_history``. The recipe is
+:mod:`sciml.thermoacoustic.experiment`.
 """
 
 from __future__ import annotations
 
+import pandas as pd
 from prefect import flow, task, unmapped
 
 from flows.artifacts import publish_metrics
@@ -27,23 +30,25 @@ from flows.common import (
 from sciml.thermoacoustic import experiment, plots
 from sciml.thermoacoustic.datasets import to_dataset
 from sciml.thermoacoustic.experiment import MODELS, ThermoacousticConfig
-from sciml.thermoacoustic.metrics import horizon_scores
 
 __all__ = ["ThermoacousticConfig", "WORKFLOW", "thermoacoustic_flow", "thermoacoustic_retrain_flow"]
 
 WORKFLOW_NAME = "thermoacoustic"
 RUNS = "thermoacoustic/runs"
 RECORDINGS = "thermoacoustic/recordings"
+HISTORY = "thermoacoustic/retrain_history"
 
 
 def _runs_name(config: ThermoacousticConfig) -> str:
     return RECORDINGS if config.source == "recordings" else RUNS
 
 
-def _load(config: ThermoacousticConfig, oracle: bool = False, train_only: bool = False):
+def _load(config: ThermoacousticConfig, oracle: bool = False, train_only: bool = False,
+          version: str | None = None):  # fmt: skip
     """The catalogued runs a step needs (:func:`~sciml.thermoacoustic.experiment.select_runs`),
-    loaded, and their prepared features."""
-    ds = experiment.select_runs(get_catalog().open(_runs_name(config)), oracle, train_only).load()
+    loaded, and their prepared features; ``version`` pins the catalog version (default newest)."""
+    runs = get_catalog().open(_runs_name(config), version=version)
+    ds = experiment.select_runs(runs, oracle, train_only).load()
     splits = ("train", "val") if train_only else ("train", "val", "test")
     return ds, experiment.prepare(ds, config, splits)
 
@@ -132,18 +137,30 @@ def thermoacoustic_flow(config: ThermoacousticConfig | None = None) -> dict:
 
 @flow(name="thermoacoustic")
 def thermoacoustic_retrain_flow(config: ThermoacousticConfig | None = None) -> dict:
-    """Retrain the anchored ensemble on the catalogued runs; champion/challenger on CRPS@500 ms."""
+    """Retrain the anchored ensemble on the newest catalogued runs; champion/challenger on the
+    validation CRPS at the longest horizon (champion re-scored on the same validation runs)."""
     config = config or ThermoacousticConfig()
-    if config.source == "simulate" and not get_catalog().exists(RUNS):
+    cat = get_catalog()
+    name = _runs_name(config)
+    if config.source == "simulate" and not cat.exists(RUNS):
         simulate(config)  # first run: nothing catalogued yet
-    _, prep = _load(config)
+    versions = {name: cat.version(name)}
+    _, prep = _load(config, train_only=True, version=versions[name])  # train and validation runs
     models = experiment.train_forecasters(prep, config, ("anchored_ensemble",), logger=run_logger())
-    fc = experiment.predict_all(models, prep)["anchored_ensemble"]
-    sc = horizon_scores(prep.windows["test"].y, fc)
-    metrics = {"test_crps_500ms": float(sc["crps"][-1]), "test_rmse_500ms": float(sc["rmse"][-1]),
-               "test_coverage90_500ms": float(sc["coverage90"][-1])}  # fmt: skip
     sd = experiment.ensemble_state_dict(models["anchored_ensemble"], prep.scaler, config)
-    return champion_challenger(WORKFLOW_NAME, sd, metrics, config, score="test_crps_500ms")
+    del models
+    decision = champion_challenger(
+        WORKFLOW_NAME, sd, lambda state: experiment.validation_metrics(config, state, prep), config,
+        score="val_crps", history=HISTORY, data_versions=versions,
+    )  # fmt: skip
+    cols = ("version", "challenger_score", "champion_before", "champion_score", "promoted", "champion")
+    publish_metrics(
+        "thermoacoustic-retrain", pd.DataFrame([{k: decision[k] for k in cols}]),
+        "Thermoacoustic retraining: champion/challenger on the validation CRPS (bar) at the "
+        "longest horizon", notes=f"{decision['reason']}; data versions {versions}.",
+    )  # fmt: skip
+    release_memory()
+    return decision
 
 
 WORKFLOW = Workflow(

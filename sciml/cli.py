@@ -79,7 +79,7 @@ def _to_frame(ds) -> pd.DataFrame:
 
 def _query(args: argparse.Namespace) -> int:
     cat = Catalog.load()
-    ds = cat.open(args.name)
+    ds = cat.open(args.name, version=args.version, as_of=args.as_of)
     sel = _coerce(ds, parse_selection(args.sel))
     for key in sel:
         if key not in ds.indexes:
@@ -112,11 +112,48 @@ def _catalog(args: argparse.Namespace) -> int:
             print(f"{name:40s} {mark:8s} {entry.producer:15s} {entry.description}")
         return 0
     if args.action == "import":
-        path = cat.import_file(args.name, args.file)
-        print(f"imported {args.file} as {args.name} -> {path}")
+        notify = _prefect_events()
+        version = cat.import_file(args.name, args.file)
+        if notify is not None:
+            notify()
+        print(f"imported {args.file} as {args.name}, version {version} ({cat.path(args.name)})")
+        return 0
+    if args.action == "expire":
+        from datetime import UTC, datetime, timedelta
+
+        cutoff = datetime.now(UTC) - timedelta(days=args.older_than_days)
+        names = [n for n in cat.list() if cat.exists(n)] if args.name == "all" else [args.name]
+        for name in names:
+            n_versions, n_objects = cat.expire(name, cutoff)
+            print(f"{name}: {n_versions} version(s) older than {args.older_than_days} days expired, "
+                  f"{n_objects} object(s) deleted")  # fmt: skip
+        return 0
+    if args.action == "history":
+        rows = [v.as_row() for v in cat.history(args.name)]
+        if not rows:
+            print(f"{args.name}: one version, written before the catalog kept versions")
+            return 0
+        keep = ["version", "written_utc", "message", "producer", "config_hash", "flow_run_id",
+                "git_revision"]  # fmt: skip
+        df = pd.DataFrame(rows)
+        df = df[[c for c in keep if c in df.columns]].set_index("version")
+        with pd.option_context("display.max_rows", args.max_rows, "display.width", 160,
+                               "display.max_colwidth", 48):  # fmt: skip
+            print(df)
         return 0
     print(json.dumps(cat.describe(args.name), indent=2, default=str))
     return 0
+
+
+def _prefect_events():
+    """Where a Prefect API is configured, emit this process's commits as Prefect events (they start
+    the retraining deployments fed by the dataset); returns the function that flushes them."""
+    if not os.environ.get("PREFECT_API_URL"):
+        return None
+    from flows.events import flush, install
+
+    install()
+    return flush
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -170,6 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_imp = cat_sub.add_parser("import", help="write a file of yours (zarr or .nc) as a dataset, validated")
     p_imp.add_argument("name")
     p_imp.add_argument("file")
+    p_hist = cat_sub.add_parser("history", help="every version of a dataset, newest first")
+    p_hist.add_argument("name")
+    p_hist.add_argument("--max-rows", type=int, default=60)
+    p_exp = cat_sub.add_parser("expire", help="forget versions older than N days, free their storage")
+    p_exp.add_argument("name", help="a dataset name, or 'all'")
+    p_exp.add_argument("--older-than-days", type=float, required=True)
     p_cat.set_defaults(func=_catalog)
 
     p_q = sub.add_parser("query", help="select from a dataset and print a table")
@@ -180,6 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_q.add_argument("--nearest", action="store_true", help="nearest-label selection")
     p_q.add_argument("--csv", action="store_true", help="CSV on stdout")
     p_q.add_argument("--max-rows", type=int, default=60)
+    p_q.add_argument("--version", default=None, help="a version id from `sciml catalog history`")
+    p_q.add_argument("--as-of", default=None, help="the version newest at this ISO 8601 time (UTC)")
     p_q.set_defaults(func=_query)
 
     p_run = sub.add_parser("run", help="run one workflow's flow, or the whole pipeline")

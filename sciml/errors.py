@@ -16,6 +16,9 @@ __all__ = [
     "DataError",
     "DivergenceError",
     "UnknownNameError",
+    "ConflictError",
+    "ChampionMovedError",
+    "StoreUnreachableError",
 ]
 
 
@@ -62,6 +65,18 @@ class UnknownNameError(SciMLError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class ConflictError(CatalogError):
+    """Another writer committed to the same dataset or model first, and redoing the write did not help."""
+
+
+class ChampionMovedError(ConflictError):
+    """A compare-and-swap promotion found another champion than the one it compared against."""
+
+
+class StoreUnreachableError(CatalogError, ConnectionError):
+    """The store behind the data dir (an object store URL or a local path) cannot be reached."""
 
 
 def unknown_name(kind: str, name: str, known: list[str] | tuple[str, ...]) -> UnknownNameError:

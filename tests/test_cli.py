@@ -87,3 +87,33 @@ def test_query_string_labels(catalog, tmp_path, monkeypatch):
 def test_query_errors_are_clear(stefan_written, argv, match):
     code, _, err = _run(*argv)
     assert code == 2 and match in err
+
+
+def test_history_and_queries_of_earlier_versions(stefan_written):
+    stefan_written.write("gpme/stefan/test", make_gpme_dataset("stefan", [0.6, 0.5, 0.55], 11, 21, "test"))
+    code, out, _ = _run("catalog", "history", "gpme/stefan/test")
+    versions = [v.id for v in stefan_written.history("gpme/stefan/test")]
+    assert code == 0 and len(versions) == 2
+    lines = [ln for ln in out.splitlines() if ln.split() and ln.split()[0] in versions]
+    assert [ln.split()[0] for ln in lines] == versions  # newest first
+    code, out, _ = _run("query", "gpme/stefan/test", "--version", versions[1][:8], "--isel", "t=0",
+                        "--isel", "x=0", "--var", "u", "--csv")  # fmt: skip
+    assert code == 0 and len(pd.read_csv(io.StringIO(out))) == 2
+    code, out, _ = _run("query", "gpme/stefan/test", "--isel", "t=0", "--isel", "x=0", "--csv")
+    assert len(pd.read_csv(io.StringIO(out))) == 3
+    code, _, err = _run("query", "gpme/stefan/test", "--version", "NOPE1234")
+    assert code == 2 and "is not one of its versions" in err
+    code, out, _ = _run("catalog", "expire", "gpme/stefan/test", "--older-than-days", "0")
+    assert code == 0 and "1 version(s)" in out
+    assert len(stefan_written.history("gpme/stefan/test")) == 1
+
+
+def test_a_refused_import_adds_no_version(stefan_written, tmp_path):
+    bad = make_gpme_dataset("stefan", [0.6, 0.5], 11, 21, "test")
+    bad["u"][0, 0, 0] = np.nan
+    bad.to_netcdf(tmp_path / "bad.nc")
+    code, _, err = _run("catalog", "import", "gpme/stefan/test", str(tmp_path / "bad.nc"))
+    assert code == 2 and "NaN" in err
+    code, _, err = _run("catalog", "import", "gpme/stefan/tset", str(tmp_path / "bad.nc"))
+    assert code == 2 and "did you mean 'gpme/stefan/test'" in err
+    assert len(stefan_written.history("gpme/stefan/test")) == 1

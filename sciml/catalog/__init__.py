@@ -1,4 +1,4 @@
-"""The data catalog: dataset names -> zarr stores, validated, atomic, with provenance; the model registry.
+"""The data catalog: dataset names -> versioned zarr stores (validated, with provenance); models.
 
 ``data_catalog.yaml`` (in the spirit of Kedro's and Intake's catalogs) declares every dataset a
 flow reads or writes: its ``path`` relative to the data directory (``SCIML_DATA_DIR``, default
@@ -8,7 +8,9 @@ Only this package turns a name into a path.
 
 - :mod:`~sciml.catalog.entries`: parsing and checking the catalog file;
 - :mod:`~sciml.catalog.catalog`: :class:`Catalog`, datasets and figures by name;
-- :mod:`~sciml.catalog.zarr_store`: atomic zarr writes on a local disk and through fsspec;
+- :mod:`~sciml.catalog.versioned_store`: every write one Icechunk commit, every version readable;
+- :mod:`~sciml.catalog.zarr_store`: zarr encoding of datasets, whole-file writes of figures;
+- :mod:`~sciml.catalog.events`: commit events for listeners (the orchestrator's triggers);
 - :mod:`~sciml.catalog.registry`: :class:`ModelRegistry`, immutable model versions and a champion;
 - :mod:`~sciml.catalog.provenance`: the provenance attrs every store carries.
 """

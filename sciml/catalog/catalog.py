@@ -13,16 +13,18 @@ import importlib.resources
 import io
 import os
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
+from sciml.catalog import events, versioned_store
 from sciml.catalog.entries import CatalogEntry, load_entries
 from sciml.catalog.provenance import utc_now
-from sciml.catalog.registry import ModelRegistry
-from sciml.catalog.zarr_store import is_url, prepare_for_zarr, write_bytes, write_local, write_remote
+from sciml.catalog.registry import NO_EXPECTATION, ModelRegistry
+from sciml.catalog.zarr_store import is_url, prepare_for_zarr, write_bytes
 from sciml.errors import CatalogError, DatasetNotFoundError, SchemaError, SciMLError
 
 __all__ = ["Catalog", "default_catalog_path"]
@@ -43,6 +45,53 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+_METADATA_KEYS = ("config_hash", "flow_run_id", "git_revision", "package_version", "producer_config",
+                  "created_utc", "imported_from", "imported_sha256")
+
+
+def _legacy_store(path: str) -> bool:
+    """A plain zarr store (or a link to one) written before the catalog kept versions."""
+    return not is_url(path) and Path(path, "zarr.json").is_file()
+
+
+def _message(name: str, ds: xr.Dataset) -> str:
+    source = ds.attrs.get("imported_from")
+    return f"import {name} from {source}" if source else f"write {name}"
+
+
+def _commit_metadata(ds: xr.Dataset) -> dict[str, str]:
+    """The provenance attrs that identify a version, as the commit's metadata."""
+    return {k: str(ds.attrs[k]) for k in _METADATA_KEYS if k in ds.attrs}
+
+
+def _same_content(stored: xr.Dataset, new: xr.Dataset) -> bool:
+    """Whether ``new`` holds the same variables, coordinates and values as ``stored`` (attrs aside)."""
+    if set(stored.variables) != set(new.variables) or dict(stored.sizes) != dict(new.sizes):
+        return False
+    for key, var in new.variables.items():
+        old = stored[key].variable
+        if old.dims != var.dims:
+            return False
+        a, b = np.asarray(old.values), np.asarray(var.values)
+        if a.dtype.kind in "OUST" or b.dtype.kind in "OUST":
+            if a.astype(str).tolist() != b.astype(str).tolist():
+                return False
+        elif not np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"):
+            return False
+    return True
+
+
+def _as_datetime(when: datetime | str, name: str) -> datetime:
+    if isinstance(when, datetime):
+        return when
+    try:
+        return datetime.fromisoformat(str(when))
+    except ValueError:
+        raise DatasetNotFoundError(
+            f"dataset {name!r}: as_of {when!r} is not an ISO 8601 time (e.g. 2026-12-01T02:00)"
+        ) from None
 
 
 class Catalog:
@@ -117,13 +166,9 @@ class Catalog:
 
     # ------------------------------------------------------------------ reading
     def exists(self, name: str) -> bool:
+        """Whether dataset ``name`` has at least one committed version."""
         path = self.path(name)
-        if is_url(path):
-            import fsspec
-
-            fs, p = fsspec.core.url_to_fs(path)
-            return fs.exists(p + "/zarr.json")
-        return Path(path, "zarr.json").is_file()
+        return versioned_store.is_repository(path) or _legacy_store(path)
 
     def _dataset_entry(self, name: str) -> CatalogEntry:
         entry, _ = self.entry(name)
@@ -131,24 +176,92 @@ class Catalog:
             raise CatalogError(f"{name!r} is a {entry.kind} entry, not a dataset")
         return entry
 
-    def open(self, name: str) -> xr.Dataset:
-        """Open dataset ``name`` lazily (dask-backed) as an :class:`xarray.Dataset`."""
+    def open(
+        self, name: str, version: str | None = None, as_of: datetime | str | None = None
+    ) -> xr.Dataset:
+        """Open dataset ``name`` lazily (dask-backed) as an :class:`xarray.Dataset`.
+
+        Parameters
+        ----------
+        name : str
+            A dataset name of the catalog.
+        version : str, optional
+            A version id from :meth:`history` (or a unique prefix of one); default the newest.
+        as_of : datetime or str, optional
+            The version that was newest at this time (ISO 8601 string; naive times are UTC),
+            e.g. "what did csib/metrics say before last night's retrain".
+
+        Returns
+        -------
+        xarray.Dataset
+            The version, lazily loaded; its id is in ``ds.attrs["catalog_version"]``.
+        """
         entry = self._dataset_entry(name)
+        path = self.path(name)
         if not self.exists(name):
             raise DatasetNotFoundError(
-                f"dataset {name!r} has not been written yet (expected at {self.path(name)!r}); "
+                f"dataset {name!r} has not been written yet (expected at {path!r}); "
                 f"run the {entry.producer!r} flow: `sciml run {entry.producer}`"
             )
-        ds = xr.open_zarr(self.path(name), chunks={}, consolidated=False)
-        # zarr v3 strings come back as numpy StringDType, which some xarray reductions
-        # (idxmin/idxmax over a labelled dim) do not handle yet: give labels as plain objects
+        if not versioned_store.is_repository(path):  # written before versioning: one version
+            if version is not None or as_of is not None:
+                raise DatasetNotFoundError(
+                    f"dataset {name!r} was written before the catalog kept versions; "
+                    "it has no history (rewrite it with its flow)"
+                )
+            ds, snapshot = xr.open_zarr(path, chunks={}, consolidated=False), "unversioned"
+        else:
+            when = _as_datetime(as_of, name) if as_of is not None else None
+            ds, snapshot = versioned_store.open_dataset(path, version, when, what=f"dataset {name!r}")
+        # zarr v3 strings come back as numpy StringDType, which some xarray operations
+        # (idxmin/idxmax over a labelled dim, where with a NaN fill) do not handle yet: plain objects
         labels = {k: v.astype(object) for k, v in ds.coords.items() if v.dtype.kind == "T"}
         if labels:
             ds = ds.assign_coords(labels)
+        texts = {k: v.astype(object) for k, v in ds.data_vars.items() if v.dtype.kind == "T"}
+        if texts:
+            ds = ds.assign(texts)
         for coord in entry.index_coords:
             if coord in ds.coords and coord not in ds.indexes:
                 ds = ds.set_xindex(coord)
+        ds.attrs["catalog_version"] = snapshot
         return ds
+
+    def version(self, name: str) -> str:
+        """The id of the newest version of dataset ``name``."""
+        self._dataset_entry(name)
+        history = self.history(name)
+        if not history:
+            return "unversioned"
+        return history[0].id
+
+    def history(self, name: str) -> list[versioned_store.DatasetVersion]:
+        """Every version of dataset ``name``, newest first (id, time, message, provenance).
+
+        Raises
+        ------
+        DatasetNotFoundError
+            If the dataset has never been written.
+        """
+        entry = self._dataset_entry(name)
+        path = self.path(name)
+        if not self.exists(name):
+            raise DatasetNotFoundError(
+                f"dataset {name!r} has not been written yet; run `sciml run {entry.producer}`"
+            )
+        if not versioned_store.is_repository(path):
+            return []
+        return versioned_store.history(path)
+
+    def expire(self, name: str, older_than: datetime | str) -> tuple[int, int]:
+        """Forget the versions of ``name`` written before ``older_than`` and free their storage
+        (objects younger than a day are always kept); returns (versions expired, objects deleted).
+        """
+        self._dataset_entry(name)
+        path = self.path(name)
+        if not versioned_store.is_repository(path):
+            return 0, 0
+        return versioned_store.expire(path, _as_datetime(older_than, name))
 
     def raw_path(self, name: str) -> Path:
         """The local path of the raw input ``name`` (``kind: raw``), its sha256 verified.
@@ -196,6 +309,9 @@ class Catalog:
             "written": self.exists(name),
         }
         if info["written"]:
+            versions = self.history(name)
+            info["versions"] = len(versions) or 1
+            info["newest_version"] = versions[0].as_row() if versions else "unversioned"
             ds = self.open(name)
             info["dims"] = dict(ds.sizes)
             info["coords"] = {k: str(v.dtype) for k, v in ds.coords.items()}
@@ -262,22 +378,93 @@ class Catalog:
                 raise exc from None
             raise named from exc
 
-    def write(self, name: str, ds: xr.Dataset, provenance: Mapping[str, Any] | None = None) -> str:
-        """Validate and write ``ds`` as dataset ``name``, atomically; returns the store path.
+    def write(
+        self,
+        name: str,
+        ds: xr.Dataset,
+        provenance: Mapping[str, Any] | None = None,
+        skip_unchanged: bool = False,
+    ) -> str:
+        """Validate ``ds`` and commit it as the newest version of dataset ``name``; returns its id.
 
-        ``provenance`` entries are added to ``attrs`` (see :func:`provenance_attrs`).
+        The commit is atomic (a reader sees the previous version or this one) and every earlier
+        version stays readable (:meth:`history`, :meth:`open` with ``version``/``as_of``).
+        ``provenance`` entries are added to ``attrs`` (see :func:`provenance_attrs`) and recorded
+        as the commit's metadata. With ``skip_unchanged``, a ``ds`` whose coordinates and data
+        equal the newest version's commits nothing (and starts no retrain): that version's id is
+        returned.
         """
+        if skip_unchanged and self.exists(name):
+            newest = self.open(name)
+            if _same_content(newest, self._checked(name, ds)):
+                return str(newest.attrs["catalog_version"])
+        ds = self._prepared(name, ds, provenance)
+        path = self.path(name)
+        version = versioned_store.commit(
+            path, ds, message=_message(name, ds), metadata=_commit_metadata(ds), what=f"dataset {name!r}"
+        )
+        self._published(name, version, path)
+        return version
+
+    def _prepared(self, name: str, ds: xr.Dataset, provenance: Mapping[str, Any] | None) -> xr.Dataset:
         ds = self._checked(name, ds).copy()
         ds.attrs.update({k: v for k, v in (provenance or {}).items()})
-        ds.attrs.setdefault("created_utc", utc_now())
+        if "created_utc" not in (provenance or {}):
+            ds.attrs["created_utc"] = utc_now()
         ds.attrs["catalog_name"] = name
-        prepared = prepare_for_zarr(ds)
+        ds.attrs.pop("catalog_version", None)
+        return prepare_for_zarr(ds)
+
+    def _published(self, name: str, version: str, path: str) -> None:
+        entry = self._dataset_entry(name)
+        events.publish(events.CommitEvent(name=name, version=version, path=path,
+                                          producer=entry.producer, kind="dataset"))  # fmt: skip
+
+    def append(
+        self,
+        name: str,
+        rows: xr.Dataset,
+        dim: str,
+        provenance: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Commit ``name``'s newest version with ``rows`` concatenated along ``dim``; returns its id.
+
+        The first append creates the dataset. The read of the previous rows and the commit are one
+        transaction: when another writer appends at the same time, this append is redone on top of
+        the other's rows, so no row is lost.
+        """
+        import dask
+
+        entry = self._dataset_entry(name)
         path = self.path(name)
-        if is_url(path):
-            write_remote(path, prepared)
-        else:
-            write_local(Path(path), prepared)
-        return path
+        if dim not in rows.dims:
+            raise SchemaError(f"dataset {name!r}: rows to append have no dim {dim!r}")
+        rows = rows.drop_vars(dim, errors="ignore")
+
+        def write(store: Any, _repo: Any) -> None:
+            try:
+                old = xr.open_zarr(store, consolidated=False).load()
+            except (FileNotFoundError, KeyError, ValueError):
+                old = None
+            old = None if old is None or dim not in old.dims else old.drop_vars(dim, errors="ignore")
+            new = rows if old is None else xr.concat(
+                [old, rows], dim=dim, data_vars="all", coords="minimal", combine_attrs="override"
+            )
+            new = new.assign_coords({dim: np.arange(new.sizes[dim])})
+            labels = {k: v.astype(object) for k, v in new.variables.items() if v.dtype.kind == "T"}
+            new = new.assign(labels) if labels else new
+            prepared = self._prepared(name, new, provenance)
+            with dask.config.set(scheduler="threads"):
+                prepared.to_zarr(store, mode="w", consolidated=False)
+
+        version = versioned_store.transaction(
+            path, write, message=f"append {rows.sizes[dim]} {dim} row(s) to {name}",
+            metadata={"producer": entry.producer, **{k: str(v) for k, v in (provenance or {}).items()
+                                                     if k in _METADATA_KEYS}},
+            what=f"dataset {name!r}",
+        )  # fmt: skip
+        self._published(name, version, path)
+        return version
 
     def import_file(self, name: str, source: str | Path) -> str:
         """Write a user's file (a zarr store or a netCDF ``.nc`` file) as dataset ``name``.
@@ -327,10 +514,8 @@ class Catalog:
     # ------------------------------------------------------------------ models
     @property
     def models(self) -> ModelRegistry:
-        """The model registry under ``<data dir>/models`` (a local data dir only, for now)."""
-        if is_url(self.data_dir):
-            raise CatalogError("the model registry needs a local data dir (SCIML_DATA_DIR)")
-        return ModelRegistry(Path(self.data_dir, "models"))
+        """The model registry under ``<data dir>/registry`` (a local directory or an object store)."""
+        return ModelRegistry(self._resolve("registry", what="the model registry"))
 
     def model_versions(self, workflow: str) -> list[str]:
         """Existing versions of ``workflow``'s model, oldest first (:meth:`ModelRegistry.versions`)."""
@@ -342,17 +527,19 @@ class Catalog:
         state_dict: Mapping[str, Any],
         metrics: Mapping[str, float],
         config: Mapping[str, Any] | None = None,
+        data_versions: Mapping[str, str] | None = None,
     ) -> str:
         """Save a new model version ``v<N>``; returns ``"v<N>"`` (:meth:`ModelRegistry.save`)."""
-        return self.models.save(workflow, state_dict, metrics, config)
+        return self.models.save(workflow, state_dict, metrics, config, data_versions)
 
     def champion(self, workflow: str) -> str | None:
         """The champion version of ``workflow``, or ``None`` (:meth:`ModelRegistry.champion`)."""
         return self.models.champion(workflow)
 
-    def promote(self, workflow: str, version: str) -> None:
-        """Move ``workflow``'s champion to ``version`` (:meth:`ModelRegistry.promote`)."""
-        self.models.promote(workflow, version)
+    def promote(self, workflow: str, version: str, expected: Any = NO_EXPECTATION) -> None:
+        """Move ``workflow``'s champion to ``version``; with ``expected``, only if the champion is
+        still that version (compare-and-swap, :meth:`ModelRegistry.promote`)."""
+        self.models.promote(workflow, version, expected)
 
     def model_info(self, workflow: str, version: str = "champion") -> dict[str, Any]:
         """Metadata of a model version (:meth:`ModelRegistry.info`)."""

@@ -56,7 +56,7 @@ class CatalogEntry:
     variables: tuple[str, ...] = ()
     coords: tuple[str, ...] = ()
     values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    versioning: str = "overwrite"
+    versioning: str = "history"
     index_coords: tuple[str, ...] = ()
     require_finite: tuple[str, ...] = ()
     sha256: str | None = None
@@ -134,7 +134,7 @@ def parse_entry(name: str, raw: Any) -> CatalogEntry:
         variables=_as_tuple(name, "variables", raw.get("variables")),
         coords=_as_tuple(name, "coords", raw.get("coords")),
         values={k: _as_tuple(name, f"values.{k}", v) for k, v in values.items()},
-        versioning=str(raw.get("versioning", "overwrite")),
+        versioning=str(raw.get("versioning", "history")),
         index_coords=_as_tuple(name, "index_coords", raw.get("index_coords")),
         require_finite=_as_tuple(name, "require_finite", raw.get("require_finite")),
         sha256=raw.get("sha256"),
@@ -160,9 +160,10 @@ def parse_entry(name: str, raw: Any) -> CatalogEntry:
         raise CatalogError(
             f"catalog entry {name!r}: validator must be 'package.module:function'; got {entry.validator!r}"
         )
-    if entry.versioning != "overwrite":
+    if entry.versioning != "history":
         raise CatalogError(
-            f"catalog entry {name!r}: versioning {entry.versioning!r}; supported: 'overwrite'"
+            f"catalog entry {name!r}: versioning {entry.versioning!r}; supported: 'history' "
+            "(every write a new version, every version kept)"
         )
     return entry
 

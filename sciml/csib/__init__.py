@@ -52,6 +52,7 @@ from sciml.csib.experiment import (
     run_cell,
     train_and_evaluate,
     train_challenger,
+    validation_metrics,
 )
 from sciml.csib.hsic import hsic_loss, normalized_hsic
 from sciml.csib.metrics import information_plane, regression_metrics, select_beta, summary_table
@@ -123,5 +124,6 @@ __all__ = [
     "to_dataset",
     "train_and_evaluate",
     "train_challenger",
+    "validation_metrics",
     "vib_loss",
 ]

@@ -5,8 +5,9 @@ Regression", ICLR 2024 (arXiv:2404.17951), Sec. 5.1 (datasets, splits) and Sec. 
 (test RMSE, information plane, adversarial robustness).
 
 :func:`inputs_to_dataset` builds the ``csib/{dataset}`` store (features, target and split
-label per row of a :class:`~sciml.csib.data.Prepared` dataset) and :func:`split_from_dataset`
-rebuilds the standardised :class:`~sciml.csib.data.Split` from it; :func:`to_dataset`
+label per row of a :class:`~sciml.csib.data.Prepared` dataset), :func:`split_rows` reads its raw
+rows and split parts back and :func:`split_from_dataset` the standardised
+:class:`~sciml.csib.data.Split`; :func:`to_dataset`
 assembles the per-run result records into the ``csib/metrics`` dataset (dims ``dataset``,
 ``model``, ``beta``, ``seed``, plus ``epsilon`` and ``epoch``).
 """
@@ -21,7 +22,7 @@ import xarray as xr
 from sciml.csib.data import DATASETS, Prepared, Split, describe, split_indices, standardize
 from sciml.errors import DataError, unknown_name
 
-__all__ = ["inputs_to_dataset", "split_from_dataset", "to_dataset"]
+__all__ = ["inputs_to_dataset", "split_rows", "split_from_dataset", "to_dataset"]
 
 _SPLIT_LABELS = ("train", "val", "test")
 
@@ -76,8 +77,10 @@ def inputs_to_dataset(
     return ds
 
 
-def split_from_dataset(ds: xr.Dataset, max_rows: int | None = None, seed: int = 0) -> Split:
-    """Rebuild standardised train/val/test arrays from a ``csib/{dataset}`` store.
+def split_rows(
+    ds: xr.Dataset, max_rows: int | None = None, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Raw rows of a ``csib/{dataset}`` store and the row indices of its train/val/test parts.
 
     Parameters
     ----------
@@ -88,7 +91,14 @@ def split_from_dataset(ds: xr.Dataset, max_rows: int | None = None, seed: int = 
 
     Returns
     -------
-    Split standardised with the (possibly subsampled) training rows' statistics.
+    x : ndarray, shape (n, d), float64, preprocessed features (not standardised).
+    y : ndarray, shape (n,), float64, target in its units.
+    parts : [train, val, test] row indices into ``x``/``y``, each sorted.
+
+    Raises
+    ------
+    DataError
+        If a variable is missing or a part has fewer than 2 rows.
     """
     for var in ("x", "y", "split"):
         if var not in ds:
@@ -103,6 +113,24 @@ def split_from_dataset(ds: xr.Dataset, max_rows: int | None = None, seed: int = 
         rng = np.random.default_rng(seed)
         frac = max_rows / len(y)
         parts = [np.sort(rng.choice(p, max(2, int(round(frac * len(p)))), replace=False)) for p in parts]
+    return x, y, parts
+
+
+def split_from_dataset(ds: xr.Dataset, max_rows: int | None = None, seed: int = 0) -> Split:
+    """Rebuild standardised train/val/test arrays from a ``csib/{dataset}`` store.
+
+    Parameters
+    ----------
+    ds : dataset written by :func:`inputs_to_dataset`.
+    max_rows : keep at most this many rows in total (each part subsampled in proportion,
+        seeded); ``None`` keeps everything. Used by fast/tiny profiles.
+    seed : seed of the subsampling.
+
+    Returns
+    -------
+    Split standardised with the (possibly subsampled) training rows' statistics.
+    """
+    x, y, parts = split_rows(ds, max_rows, seed)
     return standardize(x, y, *parts)
 
 

@@ -18,7 +18,8 @@ Regression", ICLR 2024 (arXiv:2404.17951), Sec. 5. Per shipped dataset (Sec. 5.1
 
 :func:`run` does all four in one call; the ``csib`` flow runs the same functions as tasks (one
 per dataset, one per grid cell) and writes their output through the catalog. The retraining
-deployment scores a CS-IB challenger with :func:`train_challenger`. Every seed derives from
+deployment trains a CS-IB challenger with :func:`train_challenger` and scores it, and the
+current champion, on the validation rows with :func:`validation_metrics`. Every seed derives from
 ``CSIBConfig.seed`` (model seeds, :meth:`CSIBConfig.seeds`) and ``CSIBConfig.split_seed`` (the
 split and the ``max_rows`` subsample), so the same settings give the same arrays.
 """
@@ -40,12 +41,20 @@ from pydantic import Field, field_validator
 
 from sciml.csib import csib, hsic, mse, nib, vib
 from sciml.csib.attacks import attack_rmse
-from sciml.csib.data import DATASETS, Split, dataset_spec, load_dataset, preprocess, read_frame
-from sciml.csib.datasets import inputs_to_dataset, split_from_dataset, to_dataset
+from sciml.csib.data import (
+    DATASETS,
+    Split,
+    dataset_spec,
+    load_dataset,
+    preprocess,
+    read_frame,
+    standardize,
+)
+from sciml.csib.datasets import inputs_to_dataset, split_from_dataset, split_rows, to_dataset
 from sciml.csib.divergence import KernelWidth, kernel_width
 from sciml.csib.metrics import information_plane, regression_metrics, summary_table
 from sciml.csib.model import IBNet, init_parameters
-from sciml.errors import ConfigError, DivergenceError, unknown_name
+from sciml.errors import ConfigError, DataError, DivergenceError, unknown_name
 from sciml.progress import Progress
 from sciml.settings import Settings
 
@@ -67,6 +76,7 @@ __all__ = [
     "run_cell",
     "train_and_evaluate",
     "train_challenger",
+    "validation_metrics",
 ]
 
 Logger = logging.Logger | logging.LoggerAdapter
@@ -534,8 +544,13 @@ def run_cell(cell: Cell, inputs: xr.Dataset, config: CSIBConfig, logger: Logger 
     return record
 
 
+#: prefix of the standardisation statistics a challenger's state dict carries with its weights
+_STATS = "standardize."
+
+
 class Challenger(NamedTuple):
-    """A retrained CS-IB network (its weights) and the scores it is compared on."""
+    """A retrained CS-IB network (its weights and the training rows' standardisation statistics,
+    keys ``standardize.x_mean|x_std|y_mean|y_std``) and its scores."""
 
     state_dict: dict[str, torch.Tensor]
     metrics: dict[str, float]
@@ -556,9 +571,9 @@ def train_challenger(inputs: xr.Dataset, config: CSIBConfig, logger: Logger | No
     Returns
     -------
     Challenger
-        Weights and ``metrics``: ``val_rmse`` (the selection score: validation only, target
-        units), ``test_rmse`` and ``test_r2`` (for information) and ``beta`` (Yu et al., ICLR
-        2024, Sec. 5.1).
+        Weights with the standardisation statistics, and ``metrics``: ``val_rmse`` (the
+        early-stopping score: validation only, target units), ``test_rmse`` and ``test_r2``
+        (reported, never compared) and ``beta`` (Yu et al., ICLR 2024, Sec. 5.1).
     """
     split = load_split(inputs, config)
     res = fit("csib", split, config.retrain_beta, config.seed, config, logger=logger)
@@ -569,7 +584,80 @@ def train_challenger(inputs: xr.Dataset, config: CSIBConfig, logger: Logger | No
         "test_r2": test["r2"],
         "beta": config.retrain_beta,
     }
-    return Challenger(res.net.state_dict(), metrics)
+    stats = {"x_mean": split.x_mean, "x_std": split.x_std, "y_mean": split.y_mean, "y_std": split.y_std}
+    state = res.net.state_dict() | {
+        _STATS + k: torch.as_tensor(np.asarray(v, dtype=np.float64)) for k, v in stats.items()
+    }
+    return Challenger(state, metrics)
+
+
+def validation_metrics(
+    config: CSIBConfig, state_dict: dict[str, torch.Tensor], inputs: xr.Dataset
+) -> dict[str, float]:
+    r"""Scores of a stored CS-IB network on the validation rows of a ``csib/{dataset}`` store.
+
+    The rows are those :func:`load_split` takes (``max_rows`` subsample, ``split_seed``); the
+    features are standardised with the statistics the network was trained with (carried by its
+    state dict; a state dict without them, from an older version, gets the current training
+    rows' statistics) and its mean-encoding prediction is mapped back to target units:
+
+    .. math:: \mathrm{RMSE} = \Big(\frac1{n}\sum_{i \in \mathrm{val}}
+              (s_y\,g(f((x_i - m_x)/s_x)) + m_y - y_i)^2\Big)^{1/2}.
+
+    Deterministic: the same state dict and rows give the same floats.
+
+    Parameters
+    ----------
+    config : CSIBConfig
+        Sizes of the network (``d_t``, ``enc_hidden``, ``dec_hidden``, ``noise_std``), and
+        ``max_rows``/``split_seed`` of the rows.
+    state_dict : dict of torch.Tensor
+        ``Challenger.state_dict`` of :func:`train_challenger` (network weights, optionally the
+        ``standardize.*`` statistics).
+    inputs : xarray.Dataset
+        The current ``csib/{dataset}`` store (:func:`prepare_inputs`).
+
+    Returns
+    -------
+    dict
+        ``score`` and ``val_rmse`` (target units), ``val_mae``, ``val_r2`` and ``n_val``.
+
+    Raises
+    ------
+    DataError
+        If the weights do not fit the configured network or the dataset's features.
+
+    References
+    ----------
+    .. [1] Yu, Yu, Løkse, Jenssen, Principe, "Cauchy-Schwarz Divergence Information Bottleneck
+       for Regression", ICLR 2024, arXiv:2404.17951, Sec. 5.1.
+    """
+    x, y, (train, val, _) = split_rows(inputs, config.max_rows, seed=config.split_seed)
+    weights = {k: v for k, v in state_dict.items() if not k.startswith(_STATS)}
+    stats = {k[len(_STATS):]: v.double().numpy() for k, v in state_dict.items() if k.startswith(_STATS)}
+    if not stats:  # versions saved before the statistics travelled with the weights
+        ref = standardize(x, y, train, val, val)
+        stats = {"x_mean": ref.x_mean, "x_std": ref.x_std, "y_mean": ref.y_mean, "y_std": ref.y_std}
+    if np.shape(stats["x_mean"]) != (x.shape[1],):
+        raise DataError(f"state dict standardises {np.size(stats['x_mean'])} features; the dataset "
+                        f"{inputs.attrs.get('dataset', '')!r} has {x.shape[1]}")  # fmt: skip
+    net = build_net("csib", x.shape[1], config, seed=0)
+    try:
+        net.load_state_dict(weights)
+    except RuntimeError as exc:
+        detail = " ".join(line.strip() for line in str(exc).strip().splitlines()[:2])
+        raise DataError(
+            f"state dict does not fit the CS-IB net (d_t={config.d_t}, enc_hidden="
+            f"{tuple(config.enc_hidden)}, dec_hidden={tuple(config.dec_hidden)}): {detail}"
+        ) from None
+    net.eval()
+    xv = ((x[val] - stats["x_mean"]) / stats["x_std"]).astype(np.float32)
+    pred = predict(net, xv) * float(stats["y_std"]) + float(stats["y_mean"])
+    err = pred - y[val]
+    rmse = float(np.sqrt(np.mean(err**2)))
+    r2 = 1.0 - float(np.mean(err**2)) / float(np.var(y[val]))
+    return {"score": rmse, "val_rmse": rmse, "val_mae": float(np.mean(np.abs(err))), "val_r2": r2,
+            "n_val": float(len(val))}  # fmt: skip
 
 
 # -------------------------------------------------------------------------------------- results

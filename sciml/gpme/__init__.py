@@ -4,7 +4,7 @@ Reference: Hansen et al., "Learning Physical Models that Can Respect Conservatio
 ICML 2023, Sec. 4 and App. D.
 """
 
-from sciml.gpme.data import make_gpme_dataset, sample_parameters
+from sciml.gpme.data import make_gpme_dataset, sample_parameters, validation_parameters
 from sciml.gpme.exact import (
     diffusion_exact_solution,
     diffusion_total_mass,
@@ -37,5 +37,6 @@ __all__ = [
     "trapezoid_weights",
     "total_mass",
     "sample_parameters",
+    "validation_parameters",
     "make_gpme_dataset",
 ]

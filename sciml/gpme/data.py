@@ -1,8 +1,9 @@
-"""GPME train/test datasets as xarray (Hansen et al., ICML 2023, Sec. 4).
+"""GPME train/validation/test datasets as xarray (Hansen et al., ICML 2023, Sec. 4).
 
-Training functions draw their parameter uniformly from the problem's training range; test
-functions take the paper's test values. Each dataset holds the exact solution on a (t, x) grid and
-its exact conserved total U(t).
+Training functions draw their parameter uniformly from the problem's training range; validation
+functions too, from a stream of their own (model selection and champion/challenger scoring use
+them, never the test values); test functions take the paper's test values. Each dataset holds the
+exact solution on a (t, x) grid and its exact conserved total U(t).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sciml.errors import DataError
 from sciml.gpme.exact import exact_solution, exact_total_mass
 from sciml.gpme.problems import get_problem
 
-__all__ = ["sample_parameters", "make_gpme_dataset"]
+__all__ = ["sample_parameters", "validation_parameters", "make_gpme_dataset"]
 
 
 def sample_parameters(problem: str, n_functions: int, seed: int) -> np.ndarray:
@@ -23,6 +24,41 @@ def sample_parameters(problem: str, n_functions: int, seed: int) -> np.ndarray:
     if n_functions < 1:
         raise DataError(f"n_functions must be >= 1; got {n_functions}")
     rng = np.random.default_rng(seed)
+    return np.sort(rng.uniform(*spec.train_range, size=n_functions))
+
+
+def validation_parameters(problem: str, n_functions: int, seed: int) -> np.ndarray:
+    """Validation parameters: a uniform draw from the training range, sorted.
+
+    The draw comes from the stream ``SeedSequence([seed, 1])``, independent of
+    :func:`sample_parameters` with the same ``seed``, so validation functions are not training
+    functions; none is one of the paper's test values (a continuous draw).
+
+    Parameters
+    ----------
+    problem : ``diffusion``, ``pme`` or ``stefan``.
+    n_functions : number of validation functions (>= 1).
+    seed : the problem's seed (the one its training draw uses).
+
+    Returns
+    -------
+    ndarray, shape (n_functions,), increasing, inside ``train_range``.
+
+    Raises
+    ------
+    DataError
+        If ``n_functions < 1``.
+
+    Examples
+    --------
+    >>> v = validation_parameters("stefan", 3, seed=2)
+    >>> bool(((v >= 0.55) & (v <= 0.7)).all()) and not np.isin(v, sample_parameters("stefan", 3, 2)).any()
+    True
+    """
+    spec = get_problem(problem)
+    if n_functions < 1:
+        raise DataError(f"n_functions must be >= 1; got {n_functions}")
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 1]))
     return np.sort(rng.uniform(*spec.train_range, size=n_functions))
 
 

@@ -34,6 +34,7 @@ from sciml.probconserv.experiment import (
     evaluate_problem,
     run,
     train_problem,
+    validation_metrics,
 )
 from sciml.probconserv.hardc import hardc_projection
 from sciml.probconserv.metrics import (
@@ -75,6 +76,7 @@ __all__ = [
     "RunResult",
     "run",
     "train_problem",
+    "validation_metrics",
     "hardc_projection",
     "nonneg_projection",
     "conservation_error",

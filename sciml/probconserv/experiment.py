@@ -12,6 +12,10 @@ Laws", ICML 2023 (arXiv 2302.11002), Sec. 4. Per GPME problem (diffusion, PME, S
    and the HardC projection, and score every model (:func:`evaluate_problem`);
 4. assemble the ``predictions``, ``metrics`` and ``shock`` datasets (:func:`to_datasets`).
 
+Model selection never reads the test values: champion/challenger scores a packed pair of
+networks with :func:`validation_metrics`, the ANP's MSE at the evaluation time on validation
+functions (``gpme/<problem>/val``, parameters drawn from the training range).
+
 :func:`run` does all four in one call; the ``probconserv`` flow runs the same functions as tasks
 (one per problem) and writes their output through the catalog. Every seed derives from
 ``ProbConservConfig.seed``, so the same settings give the same arrays.
@@ -29,17 +33,27 @@ import torch
 import xarray as xr
 from pydantic import Field, ValidationInfo, field_validator
 
-from sciml.gpme import get_problem
+from sciml.errors import DataError
+from sciml.gpme import get_problem, trapezoid_weights
 from sciml.probconserv.data import (
     ContextTargetSet,
+    TestSet,
     make_test_set,
     make_training_set,
     normalise_inputs,
+    sample_points,
     test_grid_from_dataset,
 )
 from sciml.probconserv.datasets import to_dataset
-from sciml.probconserv.evaluate import ParamResult, evaluate_param
+from sciml.probconserv.evaluate import (
+    NONNEGATIVE_PROBLEMS,
+    ParamResult,
+    evaluate_param,
+    predict_on_grid,
+)
+from sciml.probconserv.metrics import squared_error
 from sciml.probconserv.model import AttentiveNeuralProcess, init_weights, train_anp
+from sciml.probconserv.postprocess import nonneg_projection
 from sciml.probconserv.softc import train_softc
 from sciml.settings import Settings
 
@@ -62,6 +76,8 @@ __all__ = [
     "train_problem",
     "train_problem_anp",
     "unpack_states",
+    "validation_metrics",
+    "validation_seed",
 ]
 
 Problem = Literal["diffusion", "pme", "stefan"]
@@ -79,7 +95,8 @@ _PARAM_BETA: dict[str, float] = {"diffusion": 1.0, "pme": 0.5, "stefan": 1.0}
 _PER_PROBLEM_DEFAULTS: dict[str, dict[str, Any]] = {
     "n_steps": _N_STEPS, "param_beta": _PARAM_BETA, "softc_weight": _SOFTC_WEIGHT,
 }  # fmt: skip
-# Fields that define a trained model: a champion is reused only when all of them match.
+# Fields that define a trained model: a champion is reused only when all of them but the seed
+# match (the seed picks one draw of training data and initial weights; retraining varies it).
 _MODEL_FIELDS = (
     "seed",
     "width",
@@ -232,6 +249,20 @@ def evaluation_seed(config: ProbConservConfig, problem: str, j: int) -> int:
     return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
 
+# entropy tag of the validation stream (contexts and latent draws of validation functions)
+_VALIDATION_TAG = 20_231_103
+
+
+def validation_seed(problem: str, j: int) -> int:
+    """Seed of the contexts and latent draws at the ``j``-th validation function of ``problem``.
+
+    Fixed (``SeedSequence([tag, problem index, j])``), not derived from the training seed:
+    retraining shifts that seed, and champion and challenger must be scored on the same draws.
+    """
+    entropy = [_VALIDATION_TAG, _PROBLEM_INDEX[problem], int(j)]
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
+
+
 # ------------------------------------------------------------------------------------- training
 def new_anp(config: ProbConservConfig, seed: int) -> AttentiveNeuralProcess:
     """An ANP of the configured architecture, initialised from ``seed``."""
@@ -328,8 +359,116 @@ def champion_compatible(
     """Whether a stored model (its metadata ``info`` and unpacked ``states``) was trained with
     ``config``'s model settings and holds every configured problem, so it can be reused."""
     stored = stored_config(info)
-    same = all(stored.get(k) == v for k, v in config.model_key().items())
+    same = all(stored.get(k) == v for k, v in config.model_key().items() if k != "seed")
     return same and set(config.problems) <= set(states)
+
+
+def _load_net(
+    config: ProbConservConfig, state: Mapping[str, torch.Tensor], label: str
+) -> AttentiveNeuralProcess:
+    """An ANP of ``config``'s architecture holding ``state``; a state of another shape raises."""
+    net = new_anp(config, 0)
+    try:
+        net.load_state_dict(dict(state))
+    except RuntimeError as exc:
+        first = " ".join(line.strip() for line in str(exc).strip().splitlines()[:2])
+        raise DataError(
+            f"state dict {label} does not fit the configured ANP (width={config.width}, "
+            f"n_heads={config.n_heads}, n_self_attention={config.n_self_attention}, "
+            f"n_fourier={config.n_fourier}, latent_pool={config.latent_pool!r}): {first}"
+        ) from None
+    return net.eval()
+
+
+def _validation_set(problem: str, param: float, t: float, x: np.ndarray, u: np.ndarray,
+                    mass: float, n_functions: int, seed: int) -> TestSet:
+    """Contexts of one validation function and its truth at the single time ``t``."""
+    xc, yc = sample_points(problem, np.full(n_functions, param), 10, 10, seed)
+    return TestSet(problem, float(param), xc, yc, np.array([t]), x, u[None, :], np.array([mass]),
+                   trapezoid_weights(x))
+
+
+def validation_metrics(
+    config: ProbConservConfig,
+    state_dict: Mapping[str, torch.Tensor],
+    val_data: Mapping[str, xr.Dataset],
+) -> dict[str, float]:
+    r"""Score a packed ANP/SoftC-ANP pair on the validation functions of every configured problem.
+
+    For validation function :math:`j` of a problem (parameter :math:`\theta_j` drawn from the
+    training range), ``n_test_functions`` context sets are drawn (seed :func:`validation_seed`),
+    the ANP predicts at the grid row nearest the evaluation time :math:`t_e` (moment-matched
+    over ``n_latent_samples`` latents) and, with ``nonneg`` on PME and Stefan, its mean is clipped
+    at 0, as in the test evaluation. The score is the mean over problems of the mean over their
+    validation functions of
+
+    .. math:: \mathrm{MSE}_j = \frac{1}{F X}\sum_{f, i} (\mu_f(t_e, x_i) - u(t_e, x_i; \theta_j))^2,
+
+    the validation analogue of :func:`anp_test_mse`. Deterministic: the same state and data
+    give the same floats.
+
+    Parameters
+    ----------
+    config : the settings (architecture, problems, ``n_test_functions``, ``n_latent_samples``,
+        ``nonneg``).
+    state_dict : flat state dict of :func:`pack_states` (``problem/anp|softc/<param>``).
+    val_data : ``{problem: gpme/<problem>/val dataset}``, each with ``u`` (function, t, x),
+        ``mass`` (function, t) and coordinate ``param``.
+
+    Returns
+    -------
+    dict
+        ``score`` and ``val_mse`` (the ANP's mean validation MSE), ``val_mse_softc``, and per
+        problem ``val_mse_<problem>`` and ``val_mse_softc_<problem>``.
+
+    Raises
+    ------
+    DataError
+        If the state dict lacks a configured problem or network, its tensors do not fit the
+        configured architecture, or a problem has no validation data.
+
+    References
+    ----------
+    .. [1] Hansen et al., "Learning Physical Models that Can Respect Conservation Laws",
+       ICML 2023, PMLR 202:12469-12510, Sec. 4.
+    """
+    try:
+        states = unpack_states(state_dict)
+    except ValueError:
+        raise DataError("state dict keys are not problem/kind/name; not a probconserv state dict") from None
+    out: dict[str, float] = {}
+    for problem in config.problems:
+        held = states.get(problem, {})
+        missing = {"anp", "softc"} - set(held)
+        if missing:
+            raise DataError(f"state dict has no {sorted(missing)} network of problem {problem!r}; "
+                            f"it holds problems {sorted(states)}")  # fmt: skip
+        if problem not in val_data:
+            raise DataError(f"no validation data for problem {problem!r}; write gpme/{problem}/val "
+                            "with the gpme-data flow")  # fmt: skip
+        nets = {k: _load_net(config, held[k], f"{problem}/{k}") for k in ("anp", "softc")}
+        ds = val_data[problem].load()
+        t = ds["t"].values
+        i = int(np.argmin(np.abs(t - get_problem(problem).eval_time)))
+        x, u, mass = ds["x"].values, ds["u"].values[:, i], ds["mass"].values[:, i]
+        project = config.nonneg and problem in NONNEGATIVE_PROBLEMS
+        mse: dict[str, list[float]] = {"anp": [], "softc": []}
+        for j, param in enumerate(ds["param"].values):
+            seed = validation_seed(problem, j)
+            vs = _validation_set(problem, float(param), float(t[i]), x, u[j], float(mass[j]),
+                                 config.n_test_functions, seed)  # fmt: skip
+            draws = np.random.SeedSequence([seed, 7]).generate_state(2)
+            for (kind, net), draw in zip(nets.items(), draws, strict=True):
+                mean, std = predict_on_grid(net, vs, config.n_latent_samples, int(draw))
+                if project:
+                    mean = nonneg_projection(mean, std**2, vs.g, np.inf)
+                mse[kind].append(float(np.mean(squared_error(mean, vs.u))))
+        out[f"val_mse_{problem}"] = float(np.mean(mse["anp"]))
+        out[f"val_mse_softc_{problem}"] = float(np.mean(mse["softc"]))
+    out["val_mse"] = float(np.mean([out[f"val_mse_{p}"] for p in config.problems]))
+    out["val_mse_softc"] = float(np.mean([out[f"val_mse_softc_{p}"] for p in config.problems]))
+    out["score"] = out["val_mse"]
+    return out
 
 
 # ------------------------------------------------------------------------------------ evaluation

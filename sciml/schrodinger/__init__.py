@@ -35,6 +35,7 @@ from sciml.schrodinger.experiment import (
     run_cell,
     simulate_examples,
     unpack_states,
+    validation_metrics,
 )
 from sciml.schrodinger.fit import FitResult, fit_lightsb
 from sciml.schrodinger.gaussian import (
@@ -90,4 +91,5 @@ __all__ = [
     "to_dataset",
     "trajectories_to_dataset",
     "unpack_states",
+    "validation_metrics",
 ]

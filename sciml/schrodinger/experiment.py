@@ -12,8 +12,10 @@ against the exact conditional plan and the BW2-UVP of its target marginal, Secti
 example, Section 5.1) -> :func:`trajectories_dataset`. :func:`run` does it all in one call; the
 ``lightsb`` flow runs the same steps as tasks, and its retraining refits :func:`retrain_cell`.
 
-Every seed derives from :class:`LightSBConfig` in :func:`cell_seeds` and :func:`example_seeds`
-(the pairs use the fixed ``pair_seed``).
+Every seed derives from :class:`LightSBConfig` in :func:`cell_seeds`, :func:`validation_seed`
+and :func:`example_seeds` (the pairs use the fixed ``pair_seed``). Champion/challenger scores a
+retrained cell with :func:`validation_metrics` on validation points of their own stream, never
+the benchmark's test points.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import torch
 import xarray as xr
 from pydantic import Field, field_validator
 
-from sciml.errors import ConfigError
+from sciml.errors import ConfigError, DataError
 from sciml.schrodinger.data import benchmark_pairs, make_clouds, make_mixture_pair
 from sciml.schrodinger.datasets import (
     pair_from_dataset,
@@ -51,6 +53,7 @@ __all__ = [
     "CellSeeds",
     "ExampleSeeds",
     "cell_seeds",
+    "validation_seed",
     "example_seeds",
     "grid",
     "make_pairs",
@@ -58,6 +61,7 @@ __all__ = [
     "CellFit",
     "fit_cell",
     "retrain_cell",
+    "validation_metrics",
     "metrics_dataset",
     "pack_states",
     "unpack_states",
@@ -182,6 +186,28 @@ def cell_seeds(dim: int, eps: float, seed: int) -> CellSeeds:
     """
     seed = int(seed)
     return CellSeeds([seed, int(dim), int(round(eps * 1000))], seed, 10_000 + seed)
+
+
+def validation_seed(dim: int, eps: float, seed: int) -> int:
+    r"""Seed of the validation points :math:`x \sim P_0` of cell (dim, eps, seed).
+
+    The stream ``SeedSequence([seed, dim, round(1000 eps), 1])`` is independent of the cell's
+    training draws (entropy ``[seed, dim, round(1000 eps)]``), its fit (``seed``) and its test
+    points (``10000 + seed``, :func:`cell_seeds`): model selection never sees a test point.
+
+    Parameters
+    ----------
+    dim : int
+    eps : float
+    seed : int
+        Training seed of the cell.
+
+    Returns
+    -------
+    int
+    """
+    entropy = [int(seed), int(dim), int(round(eps * 1000)), 1]
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
 
 def example_seeds(settings: LightSBConfig) -> ExampleSeeds:
@@ -367,25 +393,85 @@ def fit_cell(
     return CellFit(dim, eps, seed, scores, state)
 
 
-def retrain_cell(settings: LightSBConfig, logger: Logger | None = None) -> CellFit:
+def retrain_cell(
+    settings: LightSBConfig, pairs: xr.Dataset | None = None, logger: Logger | None = None
+) -> CellFit:
     """Refit the (``retrain_dim``, ``retrain_eps``) cell with ``settings.seed`` (the challenger).
 
-    Korotin et al., ICLR 2024, Section 5.2; its cBW2-UVP decides the promotion.
+    Korotin et al., ICLR 2024, Section 5.2. Its scores are on the cell's test points (reported);
+    the promotion is decided by :func:`validation_metrics`.
 
     Parameters
     ----------
     settings : LightSBConfig
+    pairs : xarray.Dataset, optional
+        The ``lightsb/pairs`` dataset to take the pair from; without it the pair is rebuilt with
+        ``settings.pair_seed``.
     logger : logging.Logger, optional
 
     Returns
     -------
     CellFit
+
+    Raises
+    ------
+    ConfigError
+        The cell is not on the grid of ``pairs``.
+    """
+    return fit_cell(settings, settings.retrain_dim, settings.retrain_eps, settings.seed, pairs, logger)
+
+
+def validation_metrics(
+    settings: LightSBConfig, state_dict: Mapping[str, torch.Tensor], pairs: xr.Dataset | None = None
+) -> dict[str, float]:
+    r"""cBW2-UVP and BW2-UVP (%) of a LightSB state dict on the retrain cell's validation points.
+
+    ``n_test`` points :math:`x_i \sim P_0` of the (``retrain_dim``, ``retrain_eps``) pair are
+    drawn with :func:`validation_seed` (``settings.seed``), a stream that neither the fit nor the
+    benchmark's test points use, and the model's conditional plan is compared with the exact one
+    there (:func:`~sciml.schrodinger.metrics.score_plan`):
+
+    .. math:: \mathrm{cBW}_2^2\text{-UVP} = \frac{100}{\mathrm{Var}(P_1)}\,\frac1n\sum_i
+              \mathrm{BW}_2^2\big(\hat\pi(\cdot\mid x_i), \pi^*(\cdot\mid x_i)\big).
+
+    Deterministic given ``settings.seed`` and the pair: the same state gives the same floats.
+
+    Parameters
+    ----------
+    settings : LightSBConfig
+        ``retrain_dim``, ``retrain_eps``, ``seed``, ``n_test`` (and ``pair_seed`` without
+        ``pairs``).
+    state_dict : mapping of str to torch.Tensor
+        A :class:`~sciml.schrodinger.model.LightSB` state dict (``CellFit.state``).
+    pairs : xarray.Dataset, optional
+        The ``lightsb/pairs`` dataset; without it the pair is rebuilt with ``pair_seed``.
+
+    Returns
+    -------
+    dict
+        ``score`` and ``val_cbw2_uvp``, ``val_bw2_uvp`` (percent).
+
+    Raises
+    ------
+    DataError
+        If the state dict is not a LightSB of the retrain cell's dimension and eps.
+    ConfigError
+        If the cell is not on the grid of ``pairs``.
+
+    References
+    ----------
+    .. [1] Gushchin et al., "Building the Bridge of Schrödinger: A Continuous Entropic Optimal
+       Transport Benchmark", NeurIPS 2023 Datasets and Benchmarks, Section 4.
     """
     dim, eps = settings.retrain_dim, settings.retrain_eps
-    pair = make_mixture_pair(dim, eps, seed=settings.pair_seed)
-    scores, state = run_cell(dim, eps, settings.seed, pair=pair, logger=logger,
-                             **settings.fit_kwargs(dim))
-    return CellFit(dim, eps, settings.seed, scores, state)
+    model = LightSB.from_state_dict(dict(state_dict))
+    if model.dim != dim or not np.isclose(model.eps, eps, rtol=1e-9, atol=0):
+        raise DataError(f"state dict is a LightSB of dim={model.dim}, eps={model.eps:g}; the retrain "
+                        f"cell is dim={dim}, eps={eps:g}")  # fmt: skip
+    pair = make_mixture_pair(dim, eps, seed=settings.pair_seed) if pairs is None else _pair(pairs, dim, eps)
+    scores = score_plan(model, pair, n_test=settings.n_test, seed=validation_seed(dim, eps, settings.seed))
+    return {"score": scores["cbw2_uvp"], "val_cbw2_uvp": scores["cbw2_uvp"],
+            "val_bw2_uvp": scores["bw2_uvp"]}  # fmt: skip
 
 
 def metrics_dataset(cells: Iterable[CellFit], settings: LightSBConfig) -> xr.Dataset:

@@ -31,6 +31,7 @@ from sciml.thermoacoustic.experiment import (
     prepare,
     simulate_dataset,
     train_forecasters,
+    validation_metrics,
 )
 from sciml.thermoacoustic.features import (
     FEATURE_CHANNELS,
@@ -113,6 +114,7 @@ __all__ = [
     "stationary_amplitude_density",
     "to_dataset",
     "train_forecasters",
+    "validation_metrics",
     "validate_runs",
     "warning_scores",
 ]

@@ -12,6 +12,7 @@ from sciml.csib.data import DATASETS
 from sciml.csib.experiment import (
     Cell,
     CSIBConfig,
+    build_net,
     grid,
     load_split,
     metrics_table,
@@ -19,6 +20,7 @@ from sciml.csib.experiment import (
     run,
     run_cell,
     train_challenger,
+    validation_metrics,
 )
 from sciml.errors import ConfigError, DataError, UnknownNameError
 
@@ -35,7 +37,7 @@ def datasets():
 
 def test_run_returns_what_the_catalog_declares(datasets, tmp_path):
     cat = Catalog.load(data_dir=tmp_path)
-    expected = {n for n in cat.list() if n.startswith("csib/")}
+    expected = {n for n in cat.list() if n.startswith("csib/")} - {"csib/retrain_history"}
     assert set(datasets) == expected
     for name, ds in datasets.items():
         cat.validate(name, ds)  # raises SchemaError naming what is off
@@ -98,6 +100,34 @@ def test_challenger_score_is_the_grid_cell_validation_rmse(datasets):
     assert challenger.metrics["test_rmse"] == pytest.approx(record["rmse"], rel=1e-12)
     assert challenger.metrics["beta"] == 0.1
     assert "encoder.mean_head.weight" in challenger.state_dict
+
+
+# a challenger that learns something in four epochs (the tiny profile's two barely move)
+_RETRAIN = _CONFIG.model_copy(update={"max_epochs": 4, "patience": 4, "lr": 1e-2})
+
+
+def test_validation_score_is_deterministic_and_trained_beats_its_initialisation(datasets):
+    inputs = datasets["csib/bike_sharing"]
+    challenger = train_challenger(inputs, _RETRAIN)
+    a = validation_metrics(_RETRAIN, challenger.state_dict, inputs)
+    assert a == validation_metrics(_RETRAIN, challenger.state_dict, inputs)
+    assert a["score"] == a["val_rmse"] and a["n_val"] == len(load_split(inputs, _RETRAIN).y_val)
+    # the same rows and scale as the early-stopping score (float32 standardised there)
+    assert a["val_rmse"] == pytest.approx(challenger.metrics["val_rmse"], rel=1e-5)
+    init = build_net("csib", inputs.sizes["feature"], _RETRAIN, seed=_RETRAIN.seed).state_dict()
+    assert validation_metrics(_RETRAIN, init, inputs)["val_rmse"] > 1.2 * a["val_rmse"]
+    # an older version without its statistics is standardised with the current training rows
+    weights = {k: v for k, v in challenger.state_dict.items() if not k.startswith("standardize.")}
+    assert validation_metrics(_RETRAIN, weights, inputs)["val_rmse"] == pytest.approx(a["val_rmse"])
+
+
+def test_validation_rejects_a_state_that_does_not_fit(datasets):
+    inputs = datasets["csib/bike_sharing"]
+    state = train_challenger(inputs, _RETRAIN).state_dict
+    with pytest.raises(DataError, match=r"does not fit the CS-IB net \(d_t=8"):
+        validation_metrics(_RETRAIN.model_copy(update={"d_t": 8}), state, inputs)
+    with pytest.raises(DataError, match="standardises 12 features; the dataset 'beijing_pm25' has 14"):
+        validation_metrics(_RETRAIN, state, datasets["csib/beijing_pm25"])
 
 
 def test_figures_are_the_three_catalog_figures(datasets):

@@ -22,7 +22,7 @@ from flows.server import _stop, local_prefect_server, server_env
 from sciml.catalog import Catalog
 from sciml.gpme import stefan_alpha
 from sciml.schrodinger import LightSB, make_mixture_pair, score_plan
-from sciml.schrodinger.experiment import cell_seeds
+from sciml.schrodinger.experiment import validation_seed
 
 PREFECT = str(Path(sys.executable).parent / "prefect")
 
@@ -95,10 +95,14 @@ def test_deployment_run_through_real_server(tmp_path):
     expected = LightSBConfig.for_profile("tiny", dims=(2,), epsilons=(1.0,))
     assert info["config"] == expected.model_dump(mode="json")  # the profile's values arrived
     assert info["config"]["retrain_dim"] == 2
-    # the promoted parameters reproduce the recorded score on the fixed-seed benchmark pair
+    # the promoted parameters reproduce the recorded validation score on the fixed-seed pair,
+    # and the decision is in the retraining history with the pairs' version
     state, _ = cat.load_model("lightsb/retrain")
     pair = make_mixture_pair(expected.retrain_dim, expected.retrain_eps, seed=expected.pair_seed)
-    seeds = cell_seeds(expected.retrain_dim, expected.retrain_eps, expected.seed)
+    seed = validation_seed(expected.retrain_dim, expected.retrain_eps, expected.seed)
     score = score_plan(LightSB.from_state_dict(state), pair, n_test=expected.n_test,
-                       seed=seeds.score)["cbw2_uvp"]
-    assert score == pytest.approx(info["metrics"]["cbw2_uvp"], rel=1e-6)
+                       seed=seed)["cbw2_uvp"]
+    assert score == pytest.approx(info["metrics"]["val_cbw2_uvp"], rel=1e-6)
+    hist = cat.open("lightsb/retrain_history")
+    assert hist.sizes["retrain"] == 1 and bool(hist.promoted[0])
+    assert json.loads(str(hist.data_versions.values[0])) == {"lightsb/pairs": cat.version("lightsb/pairs")}

@@ -53,7 +53,14 @@ def _deployment_names(api: str) -> set[str]:
     return {f"{flows.get(d['flow_id'], '?')}/{d['name']}" for d in _api(api, "/deployments/filter", {})}
 
 
-def _browse(ui: str, flow_run: dict, artifact: dict, datasets, shots: Path) -> dict:
+def _deployment_id(api: str, name: str) -> str:
+    flows = {f["id"]: f["name"] for f in _api(api, "/flows/filter", {})}
+    (dep,) = [d for d in _api(api, "/deployments/filter", {})
+              if f"{flows.get(d['flow_id'], '?')}/{d['name']}" == name]  # fmt: skip
+    return dep["id"]
+
+
+def _browse(ui: str, flow_run: dict, artifact: dict, datasets, shots: Path, retrain_id: str) -> dict:
     """Walk the UI as a person does; return the plots' widths per UI, the refused requests, the base."""
     from playwright.sync_api import expect, sync_playwright
 
@@ -89,6 +96,12 @@ def _browse(ui: str, flow_run: dict, artifact: dict, datasets, shots: Path) -> d
             expect(page.get_by_role("row").filter(has_text="default")).to_contain_text("csib")
             page.wait_for_load_state("networkidle")
             page.screenshot(path=shots / "deployments.png", full_page=True)
+
+            # the retraining deployment's page: its schedule and its new-data trigger
+            page.goto(f"{base}/deployments/deployment/{retrain_id}")
+            expect(page.get_by_text("csib: new input data").first).to_be_visible()
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=shots / "retrain_deployment.png", full_page=True)
 
             # the finished run, and its artifact listed on the run's Artifacts tab
             page.goto(f"{base}/runs/flow-run/{flow_run['id']}")
@@ -157,7 +170,8 @@ def test_ui_shows_deployments_runs_and_artifacts(tmp_path):
             assert len(artifact["data"]) < 400_000  # thumbnails, not full-size plots
             # analytics stay off: the UI reads this and then sends no usage events
             assert _api(api, "/admin/settings")["server"]["analytics_enabled"] is False
-            seen = _browse(ui_url(api), flow_run, artifact, CSIBConfig.for_profile("tiny").datasets, shots)
+            seen = _browse(ui_url(api), flow_run, artifact, CSIBConfig.for_profile("tiny").datasets, shots,
+                           _deployment_id(api, "csib/retrain"))
         finally:
             _stop(served)
             log.close()
@@ -169,5 +183,5 @@ def test_ui_shows_deployments_runs_and_artifacts(tmp_path):
     external = seen["external"]
     assert not [r for r in external if r[1] != "GET"], external
     assert not [r for r in external if not r[0].startswith(seen["base"])], external
-    shot_names = ("deployments", "flow_run", "artifact_default", "artifact_v1")
+    shot_names = ("deployments", "retrain_deployment", "flow_run", "artifact_default", "artifact_v1")
     assert all((shots / f"{n}.png").stat().st_size > 0 for n in shot_names)

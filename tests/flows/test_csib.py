@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -90,14 +91,28 @@ def test_same_config_same_metrics(prefect_harness, catalog):
 def test_retrain_champion_challenger(prefect_harness, catalog):
     cfg = CSIBConfig.for_profile("tiny", datasets=("bike_sharing",))
     first = csib_retrain_flow(config=cfg)[0]
-    assert first["promoted"] and first["version"] == "v1"
-    again = csib_retrain_flow(config=cfg)[0]  # same config: same score, not strictly better
+    assert first["promoted"] and first["version"] == "v1" and first["champion_before"] is None
+    again = csib_retrain_flow(config=cfg)[0]  # same config and data: same score, not strictly better
     assert again["version"] == "v2" and not again["promoted"] and again["champion"] == "v1"
-    better = csib_retrain_flow(config=cfg.model_copy(update={"max_epochs": 8}))[0]
+
+    hist = catalog.open("csib/retrain_history").load()
+    assert hist.sizes["retrain"] == 2 and hist.attrs["score"] == "val_rmse"
+    row0, row1 = hist.isel(retrain=0), hist.isel(retrain=1)
+    assert str(row0.model_name.values) == "csib/bike_sharing"
+    assert str(row0.champion_before.values) == "" and bool(row0.promoted)
+    assert float(row1.champion_score) == float(row0.challenger_score)  # v1 re-scored, same rows
+    versions = {"csib/bike_sharing": catalog.version("csib/bike_sharing")}
+    assert [json.loads(str(v)) for v in hist.data_versions.values] == [versions, versions]
+    assert str(row1.champion_after.values) == "v1"
+
+    # a challenger trained longer is scored on the same validation rows as the champion
+    better = csib_retrain_flow(config=cfg.model_copy(update={"max_epochs": 8, "lr": 1e-2}))[0]
+    assert better["champion_score"] == first["challenger_score"]
+    assert better["challenger_score"] < better["champion_score"] and better["promoted"]
     state, info = catalog.load_model("csib/bike_sharing")
-    assert info["version"] == better["champion"]
-    assert info["metrics"]["val_rmse"] <= first["val_rmse"]
-    assert "encoder.mean_head.weight" in state
+    assert info["version"] == better["champion"] == "v3"
+    assert info["metrics"]["val_rmse"] == better["val_rmse"] and info["data_versions"] == versions
+    assert "encoder.mean_head.weight" in state and "standardize.y_std" in state
 
 
 def test_config_profiles_and_errors():

@@ -12,7 +12,7 @@ from flows.common import FlowConfig
 from flows.gpme import GPMEDataConfig, gpme_data_flow
 from sciml.catalog import Catalog
 from sciml.errors import ConfigError
-from sciml.gpme import sample_parameters, stefan_exact_solution
+from sciml.gpme import sample_parameters, stefan_exact_solution, validation_parameters
 
 flow_run = pytest.mark.xdist_group("flows_gpme")  # tests sharing the module's flow run
 
@@ -33,7 +33,7 @@ def tiny_run(prefect_harness, tmp_path_factory):
 def test_flow_writes_every_problem_and_figure(tiny_run):
     cfg = tiny_run.config
     assert sorted(tiny_run.names) == sorted(f"gpme/{p}/{s}" for p in cfg.problems
-                                            for s in ("train", "test"))
+                                            for s in ("train", "val", "test"))
     figs = sorted(p.name for p in
                   Path(tiny_run.catalog.data_dir, "figures", "gpme-data").glob("*.png"))
     assert figs == [f"{p}_test_profiles.png" for p in sorted(cfg.problems)]
@@ -61,6 +61,12 @@ def test_train_parameters_are_the_seeded_draw_from_the_training_range(tiny_run):
     np.testing.assert_array_equal(train.param.values,
                                   sample_parameters("pme", cfg.n_train_functions, cfg.seed + 1))
     assert np.all((train.param.values >= 1.0) & (train.param.values <= 6.0))  # paper: m ~ U[1, 6]
+    # the validation functions: their own draw from the same range (probconserv selects on them)
+    val = tiny_run.catalog.open("gpme/pme/val")
+    np.testing.assert_array_equal(val.param.values,
+                                  validation_parameters("pme", cfg.n_val_functions, cfg.seed + 1))
+    assert val.sizes["function"] == cfg.n_val_functions and val.attrs["split"] == "val"
+    assert not np.isin(val.param.values, train.param.values).any()
 
 
 def test_same_config_same_arrays(prefect_harness, catalog):
@@ -75,11 +81,11 @@ def test_task_failing_once_is_retried_and_flow_completes(prefect_harness, catalo
     calls = {"n": 0}
     original = Catalog.write
 
-    def flaky(self, name, ds, provenance=None):
+    def flaky(self, name, ds, provenance=None, **kwargs):
         calls["n"] += 1
         if calls["n"] == 1:
             raise OSError("simulated transient storage failure")
-        return original(self, name, ds, provenance)
+        return original(self, name, ds, provenance, **kwargs)
 
     monkeypatch.setattr(Catalog, "write", flaky)
     from prefect import flow

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -105,14 +106,21 @@ def test_same_config_same_metrics(prefect_harness, catalog):
 
 def test_retrain_champion_challenger(prefect_harness, catalog):
     cfg = LightSBConfig.for_profile("tiny")
-    first = lightsb_retrain_flow(config=cfg)
-    assert first["promoted"] and first["version"] == "v1"
+    first = lightsb_retrain_flow(config=cfg)  # no pairs yet: the flow writes them first
+    assert first["promoted"] and first["version"] == "v1" and first["champion_before"] is None
     again = lightsb_retrain_flow(config=cfg)  # same config: same score, not strictly better
     assert again["version"] == "v2" and not again["promoted"] and again["champion"] == "v1"
+    # the champion is re-scored on the same validation points: exactly its first score
+    assert again["champion_score"] == first["challenger_score"] == first["val_cbw2_uvp"]
+    hist = catalog.open("lightsb/retrain_history").load()
+    assert hist.sizes["retrain"] == 2 and hist.attrs["score"] == "val_cbw2_uvp"
+    versions = {"lightsb/pairs": catalog.version("lightsb/pairs")}
+    assert [json.loads(str(v)) for v in hist.data_versions.values] == [versions, versions]
     better = lightsb_retrain_flow(config=cfg.model_copy(update={"n_steps": 400}))
-    assert better["cbw2_uvp"] < first["cbw2_uvp"]
+    assert better["val_cbw2_uvp"] < better["champion_score"] == first["challenger_score"]
     state, info = catalog.load_model("lightsb/retrain")
     assert info["version"] == better["champion"] == "v3"
+    assert info["metrics"]["val_cbw2_uvp"] == better["val_cbw2_uvp"]
     assert isinstance(LightSB.from_state_dict(state), torch.nn.Module)
 
 

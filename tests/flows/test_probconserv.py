@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 from flows.gpme import GPMEDataConfig, gpme_data_flow
 from flows.probconserv import ProbConservConfig, probconserv_flow, probconserv_retrain_flow
 from sciml.errors import ConfigError
-from sciml.probconserv.experiment import new_anp, stored_config
+from sciml.probconserv.experiment import new_anp, pack_states, stored_config
 
 
 def test_probconserv_flow_end_to_end(prefect_harness, catalog):
@@ -55,22 +56,47 @@ def test_probconserv_flow_end_to_end(prefect_harness, catalog):
     # second run reuses the champion (same model settings), results identical
     again = probconserv_flow(config=cfg)
     assert not again["trained"] and again["test_mse"] == pytest.approx(out["test_mse"])
+    assert again["model_version"] == "v1"
 
-    # retraining: a challenger with a fresh seed is saved, and promoted only when its score is
-    # lower. A planted champion that scores 0 cannot be beaten; one that scores 1e9 always is.
-    cat = catalog
-    state, _ = cat.load_model("probconserv", "v1")
-    perfect = cat.save_model("probconserv", state, {"test_mse": 0.0}, cfg.model_dump(mode="json"))
-    cat.promote("probconserv", perfect)
-    dec = probconserv_retrain_flow(config=cfg)
-    assert (dec["version"], dec["promoted"], dec["champion"]) == ("v3", False, perfect)
-    assert cat.champion("probconserv") == perfect
-    assert stored_config(cat.model_info("probconserv", "v3"))["seed"] == cfg.seed + 2  # 2 versions before
-    hopeless = cat.save_model("probconserv", state, {"test_mse": 1e9}, cfg.model_dump(mode="json"))
-    cat.promote("probconserv", hopeless)
-    dec = probconserv_retrain_flow(config=cfg)
-    assert (dec["version"], dec["promoted"], dec["champion"]) == ("v5", True, "v5")
-    assert cat.champion("probconserv") == "v5"
+
+def test_retrain_rescores_the_champion_on_the_same_validation_data(prefect_harness, catalog):
+    """Two retrains on unchanged data: the second re-scores the first's model on the same
+    validation functions and gets its score exactly; the better one is champion, and the
+    default flow then reuses that version."""
+    gpme_data_flow(config=GPMEDataConfig.for_profile("tiny", problems=("stefan",)))
+    cfg = ProbConservConfig.for_profile("tiny", problems=("stefan",))
+    first = probconserv_retrain_flow(config=cfg)
+    second = probconserv_retrain_flow(config=cfg)
+    assert (first["version"], second["version"]) == ("v1", "v2")
+    assert stored_config(catalog.model_info("probconserv", "v2"))["seed"] == cfg.seed + 1
+
+    hist = catalog.open("probconserv/retrain_history").load()
+    assert hist.sizes["retrain"] == 2 and hist.attrs["score"] == "val_mse"
+    row0, row1 = hist.isel(retrain=0), hist.isel(retrain=1)
+    assert str(row0.champion_before.values) == "" and bool(row0.promoted)
+    assert np.isnan(float(row0.champion_score))
+    assert float(row1.champion_score) == float(row0.challenger_score)  # v1 re-scored, same data
+    versions = {"gpme/stefan/val": catalog.version("gpme/stefan/val")}
+    assert [json.loads(str(v)) for v in hist.data_versions.values] == [versions, versions]
+    assert first["data_versions"] == versions
+    better = "v2" if float(row1.challenger_score) < float(row1.champion_score) else "v1"
+    assert second["champion"] == str(row1.champion_after.values) == better
+    assert catalog.champion("probconserv") == better
+
+    # a champion that does not fit the settings (another width) cannot be scored: it loses
+    other = ProbConservConfig.for_profile("tiny", problems=("stefan",), width=8)
+    planted = catalog.save_model("probconserv", pack_states({"stefan": {
+        "anp": new_anp(other, 0).state_dict(), "softc": new_anp(other, 1).state_dict()}}), {},
+        other.model_dump(mode="json"))  # fmt: skip
+    catalog.promote("probconserv", planted)
+    third = probconserv_retrain_flow(config=cfg)
+    assert third["promoted"] and np.isnan(third["champion_score"])
+    assert "cannot be scored" in third["reason"] and "does not fit" in third["reason"]
+
+    # the default flow reuses the promoted champion, whatever its training seed
+    reused = probconserv_flow(config=cfg)
+    assert not reused["trained"] and reused["model_version"] == third["version"]
+    assert catalog.champion("probconserv") == third["version"]
 
 
 def test_profiles():

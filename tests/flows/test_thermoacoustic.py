@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -107,13 +108,24 @@ def test_ablation_sensor_sets(tiny_run):
 def test_retrain_champion_challenger(prefect_harness, catalog):
     cfg = ThermoacousticConfig.for_profile("tiny")
     first = thermoacoustic_retrain_flow(config=cfg)
-    assert first["promoted"] and first["champion"] == first["version"]
+    assert first["promoted"] and first["champion"] == first["version"] == "v1"
     second = thermoacoustic_retrain_flow(config=ThermoacousticConfig.for_profile("tiny", seed=0))
-    # same data and seed -> same score -> not strictly better -> champion stays
-    assert second["challenger_score"] == pytest.approx(first["challenger_score"], rel=1e-5)
+    # same data and seed -> the same ensemble -> the same score -> not strictly better
+    assert second["challenger_score"] == first["challenger_score"]
     assert not second["promoted"] and second["champion"] == first["version"]
+
+    hist = catalog.open("thermoacoustic/retrain_history").load()
+    assert hist.sizes["retrain"] == 2 and hist.attrs["score"] == "val_crps"
+    row0, row1 = hist.isel(retrain=0), hist.isel(retrain=1)
+    assert str(row0.champion_before.values) == "" and bool(row0.promoted)
+    assert float(row1.champion_score) == float(row0.challenger_score)  # v1 re-scored, same runs
+    versions = {"thermoacoustic/runs": catalog.version("thermoacoustic/runs")}
+    assert [json.loads(str(v)) for v in hist.data_versions.values] == [versions, versions]
+    assert str(row1.champion_after.values) == "v1" and not bool(row1.promoted)
+
     sd, info = catalog.load_model("thermoacoustic")
-    assert info["version"] == first["version"]
+    assert info["version"] == first["version"] and info["data_versions"] == versions
+    assert info["metrics"]["val_crps"] == first["challenger_score"]
     from sciml.thermoacoustic import ensemble_from_state_dict, prepare
 
     net, scaler = ensemble_from_state_dict(sd, cfg)
@@ -122,6 +134,14 @@ def test_retrain_champion_challenger(prefect_harness, catalog):
     ref = prepare(catalog.open("thermoacoustic/runs").load(), cfg).scaler
     np.testing.assert_allclose(scaler.y_std, ref.y_std, rtol=1e-6)
     np.testing.assert_allclose(scaler.hist_mean, ref.hist_mean, rtol=1e-6, atol=1e-6)
+
+    # a worse champion (the same ensemble with its weights scaled) loses to the challenger
+    worse = {k: 3.0 * v if k.startswith("net.weights") else v for k, v in sd.items()}
+    planted = catalog.save_model("thermoacoustic", worse, {}, cfg.model_dump(mode="json"))
+    catalog.promote("thermoacoustic", planted)
+    third = thermoacoustic_retrain_flow(config=cfg)
+    assert third["champion_before"] == planted and third["champion_score"] > third["challenger_score"]
+    assert third["promoted"] and catalog.champion("thermoacoustic") == third["version"] == "v4"
 
 
 def test_unknown_profile():

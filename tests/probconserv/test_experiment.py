@@ -5,15 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sciml.errors import DataError
+from sciml.gpme import make_gpme_dataset, validation_parameters
 from sciml.probconserv.experiment import (
     ProbConservConfig,
     champion_compatible,
     evaluation_seed,
+    new_anp,
     pack_states,
     problem_seed,
     run,
     stored_config,
     unpack_states,
+    validation_metrics,
+    validation_seed,
 )
 
 pytestmark = pytest.mark.xdist_group("probconserv-experiment")  # one worker builds the module fixture
@@ -65,6 +70,36 @@ def test_packed_states_round_trip_and_champion_compatibility(first):
     info["config"]["problems"] = list(info["config"]["problems"])
     assert champion_compatible(_CONFIG, info, states)
     assert not champion_compatible(_CONFIG.model_copy(update={"width": 32}), info, states)
+    # another training seed is the same model settings: a retrained champion is reused
+    assert champion_compatible(_CONFIG.model_copy(update={"seed": 5}), info, states)
     assert not champion_compatible(_CONFIG.model_copy(update={"problems": ("pme", "stefan")}), info, states)
     # versions saved before a setting existed carry its old default (raw inputs, mean pooling)
     assert stored_config({"config": {}})["n_fourier"] == 0
+
+
+# validation functions of Stefan: u* drawn from the training range [0.55, 0.7], never a test value
+_VAL = {"stefan": make_gpme_dataset("stefan", validation_parameters("stefan", 3, seed=2), 11, 21, "val")}
+
+
+def test_validation_score_is_deterministic_and_trained_beats_its_initialisation(first):
+    packed = pack_states(first.states)
+    a, b = validation_metrics(_CONFIG, packed, _VAL), validation_metrics(_CONFIG, packed, _VAL)
+    assert a == b and a["score"] == a["val_mse"] == a["val_mse_stefan"]
+    # the networks before training (the same initial weights) score worse
+    seed = problem_seed(_CONFIG, "stefan")
+    init = pack_states({"stefan": {"anp": new_anp(_CONFIG, seed).state_dict(),
+                                   "softc": new_anp(_CONFIG, seed + 1).state_dict()}})
+    assert validation_metrics(_CONFIG, init, _VAL)["score"] > 1.5 * a["score"]
+    # the validation draws do not move with the training seed (retraining shifts it)
+    assert validation_metrics(_CONFIG.model_copy(update={"seed": 4}), packed, _VAL) == a
+    assert validation_seed("stefan", 0) != validation_seed("stefan", 1) != validation_seed("pme", 1)
+
+
+def test_validation_rejects_a_state_that_does_not_fit(first):
+    packed = pack_states(first.states)
+    with pytest.raises(DataError, match=r"stefan/anp does not fit the configured ANP \(width=8"):
+        validation_metrics(_CONFIG.model_copy(update={"width": 8}), packed, _VAL)
+    with pytest.raises(DataError, match="no \\['anp', 'softc'\\] network of problem 'pme'"):
+        validation_metrics(_CONFIG.model_copy(update={"problems": ("pme", "stefan")}), packed, _VAL)
+    with pytest.raises(DataError, match="no validation data for problem 'stefan'"):
+        validation_metrics(_CONFIG, packed, {})

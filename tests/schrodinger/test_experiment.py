@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sciml.catalog import Catalog
-from sciml.errors import ConfigError
+from sciml.errors import ConfigError, DataError
 from sciml.schrodinger import plots
 from sciml.schrodinger.data import make_clouds, make_gaussian_pair, make_mixture_pair
 from sciml.schrodinger.experiment import (
@@ -22,10 +22,13 @@ from sciml.schrodinger.experiment import (
     metrics_table,
     model_metrics,
     pack_states,
+    retrain_cell,
     run,
     run_cell,
     simulate_examples,
     unpack_states,
+    validation_metrics,
+    validation_seed,
 )
 from sciml.schrodinger.metrics import score_plan
 from sciml.schrodinger.model import LightSB
@@ -48,7 +51,7 @@ def cells_2d(datasets):
 
 def test_run_returns_what_the_catalog_declares(datasets, tmp_path):
     cat = Catalog.load(data_dir=tmp_path)
-    expected = {n for n in cat.list() if n.startswith("lightsb/")}
+    expected = {n for n in cat.list() if n.startswith("lightsb/")} - {"lightsb/retrain_history"}
     assert set(datasets) == expected == {PAIRS, METRICS, TRAJECTORIES}
     for name, ds in datasets.items():
         cat.validate(name, ds)  # raises SchemaError naming what is off
@@ -81,6 +84,32 @@ def test_stored_cell_parameters_reproduce_the_scores(datasets, cells_2d):
         assert rescored["cbw2_uvp"] == pytest.approx(stored, rel=1e-12)
     metrics = model_metrics(cells_2d)
     assert metrics["max_cbw2_uvp"] == max(c.scores["cbw2_uvp"] for c in cells_2d)
+
+
+def test_validation_score_is_deterministic_and_not_on_the_test_points(datasets):
+    pairs = datasets[PAIRS]
+    cell = retrain_cell(_TINY, pairs)  # retrain_dim 2, retrain_eps 1
+    a, b = validation_metrics(_TINY, cell.state, pairs), validation_metrics(_TINY, cell.state, pairs)
+    assert a == b and a["score"] == a["val_cbw2_uvp"]
+    pair = make_mixture_pair(2, 1.0, seed=_TINY.pair_seed)
+    on_val = score_plan(cell.model(), pair, n_test=_TINY.n_test, seed=validation_seed(2, 1.0, _TINY.seed))
+    assert a["val_cbw2_uvp"] == pytest.approx(on_val["cbw2_uvp"], rel=1e-12)
+    assert a["val_cbw2_uvp"] != cell.scores["cbw2_uvp"]  # the test points give another number
+    # the initial parameters of the fit score worse than the fitted ones
+    init = LightSB(2, _TINY.n_components, 1.0).state_dict()
+    assert validation_metrics(_TINY, init, pairs)["score"] > 2.0 * a["score"]
+
+
+def test_validation_rejects_a_state_of_another_cell(datasets, cells_2d):
+    pairs = datasets[PAIRS]
+    eps01 = next(c for c in cells_2d if c.eps == 0.1)
+    with pytest.raises(DataError, match="dim=2, eps=0.1; the retrain cell is dim=2, eps=1"):
+        validation_metrics(_TINY, eps01.state, pairs)
+    with pytest.raises(DataError, match="not a LightSB state dict"):
+        validation_metrics(_TINY, {"weight": eps01.state["r"]}, pairs)
+    with pytest.raises(ConfigError, match="not in the pairs dataset"):
+        validation_metrics(_TINY.model_copy(update={"retrain_dim": 16}),
+                           LightSB(16, _TINY.n_components, 1.0).state_dict(), pairs)
 
 
 def test_gaussian_cell_recovers_the_closed_form_plan():
@@ -130,6 +159,9 @@ def test_seeds_are_derived_from_the_settings():
     assert len(draws) == len(grid(cfg))  # every cell draws its own training set
     assert cell_seeds(2, 1.0, 3) == ([3, 2, 1000], 3, 10_003)
     assert example_seeds(cfg) == (3, 0, 3, 3, 3)
+    # the validation points of a cell are a stream of their own: not its test points' seed
+    val = {validation_seed(d, e, s) for d, e, s in grid(cfg)}
+    assert len(val) == len(grid(cfg)) and not val & {cell_seeds(d, e, s).score for d, e, s in grid(cfg)}
 
 
 def test_bad_settings_raise_clear_errors(datasets):
