@@ -51,6 +51,12 @@ _METADATA_KEYS = ("config_hash", "flow_run_id", "git_revision", "package_version
                   "created_utc", "imported_from", "imported_sha256")
 
 
+def _function(spec: str) -> Any:
+    """The function named by ``package.module:function``."""
+    module, _, function = spec.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
 def _legacy_store(path: str) -> bool:
     """A plain zarr store (or a link to one) written before the catalog kept versions."""
     return not is_url(path) and Path(path, "zarr.json").is_file()
@@ -367,8 +373,7 @@ class Catalog:
         entry = self._dataset_entry(name)
         if entry.validator is None:
             return ds
-        module, _, function = entry.validator.partition(":")
-        check = getattr(importlib.import_module(module), function)
+        check = _function(entry.validator)
         try:
             return check(ds)
         except SciMLError as exc:  # the same type, naming the dataset
@@ -467,10 +472,11 @@ class Catalog:
         return version
 
     def import_file(self, name: str, source: str | Path) -> str:
-        """Write a user's file (a zarr store or a netCDF ``.nc`` file) as dataset ``name``.
+        """Write a user's file (a zarr store, a netCDF ``.nc`` file, or a folder the entry's
+        ``importer`` reads) as the newest version of dataset ``name``; returns the version id.
 
-        The file goes through the same checks as every write (the schema, then the entry's
-        validator); its path and sha256 (netCDF) are recorded in the provenance attrs.
+        The data go through the same checks as every write (the schema, then the entry's
+        validator); the source path and sha256 (of a file) are recorded in the provenance attrs.
 
         Raises
         ------
@@ -482,7 +488,16 @@ class Catalog:
         src = Path(source)
         if not src.exists():
             raise DatasetNotFoundError(f"file {str(src)!r} to import as {name!r} does not exist")
-        if src.suffix == ".nc":
+        entry = self._dataset_entry(name)
+        is_zarr = (src / "zarr.json").is_file() or (src / ".zgroup").is_file()
+        if src.is_dir() and not is_zarr:
+            if entry.importer is None:
+                raise CatalogError(
+                    f"{str(src)!r} is a folder but not a zarr store, and dataset {name!r} declares "
+                    "no importer for folders; give a zarr store or a .nc file"
+                )
+            ds = _function(entry.importer)(src)
+        elif src.suffix == ".nc":
             ds = xr.open_dataset(src).load()
         else:
             try:  # consolidated metadata where the store has it, else the plain zarr v3 store

@@ -40,6 +40,7 @@ _ENTRY_KEYS = {
     "require_finite",
     "sha256",
     "validator",
+    "importer",
 }
 
 
@@ -61,6 +62,7 @@ class CatalogEntry:
     require_finite: tuple[str, ...] = ()
     sha256: str | None = None
     validator: str | None = None
+    importer: str | None = None
 
     @property
     def placeholders(self) -> list[str]:
@@ -139,6 +141,7 @@ def parse_entry(name: str, raw: Any) -> CatalogEntry:
         require_finite=_as_tuple(name, "require_finite", raw.get("require_finite")),
         sha256=raw.get("sha256"),
         validator=raw.get("validator"),
+        importer=raw.get("importer"),
     )
     if set(entry.placeholders) != set(re.findall(r"{(\w+)}", entry.path)):
         raise CatalogError(f"catalog entry {name!r}: name and path must use the same placeholders")
@@ -154,12 +157,12 @@ def parse_entry(name: str, raw: Any) -> CatalogEntry:
         )
     if entry.kind != "raw" and entry.sha256 is not None:
         raise CatalogError(f"catalog entry {name!r}: 'sha256' is for raw inputs (kind: raw) only")
-    if entry.validator is not None and not (
-        isinstance(entry.validator, str) and re.fullmatch(r"[\w.]+:\w+", entry.validator)
-    ):
-        raise CatalogError(
-            f"catalog entry {name!r}: validator must be 'package.module:function'; got {entry.validator!r}"
-        )
+    for key in ("validator", "importer"):
+        value = getattr(entry, key)
+        if value is not None and not (isinstance(value, str) and re.fullmatch(r"[\w.]+:\w+", value)):
+            raise CatalogError(
+                f"catalog entry {name!r}: {key} must be 'package.module:function'; got {value!r}"
+            )
     if entry.versioning != "history":
         raise CatalogError(
             f"catalog entry {name!r}: versioning {entry.versioning!r}; supported: 'history' "

@@ -1,7 +1,7 @@
 """Bayesian forecasting of thermoacoustic instabilities on a surrogate multi-sensor combustor.
 
-Sengupta, Waxenegger-Wilfing, Hardi, Juniper, "Forecasting Thermoacoustic Instabilities in Liquid
-Propellant Rocket Engines Using Multimodal Bayesian Deep Learning", arXiv 2107.06396 (2021).
+Sengupta, Waxenegger-Wilfing, Martin, Hardi, Juniper, "Forecasting Thermoacoustic Instabilities in
+Liquid Propellant Rocket Engines Using Multimodal Bayesian Deep Learning", arXiv 2107.06396 (2021).
 """
 
 from sciml.thermoacoustic.attribution import integrated_gradients
@@ -50,6 +50,7 @@ from sciml.thermoacoustic.metrics import (
     warning_scores,
 )
 from sciml.thermoacoustic.model import EnsembleMLP, Forecast, combine_members
+from sciml.thermoacoustic.recordings import load_folder
 from sciml.thermoacoustic.simulator import (
     CombustorParams,
     SimulatedRuns,
@@ -98,6 +99,7 @@ __all__ = [
     "horizon_scores",
     "integrate_mode",
     "integrated_gradients",
+    "load_folder",
     "make_windows",
     "oracle_scores",
     "oracle_study",

@@ -45,6 +45,7 @@ from sciml.thermoacoustic.simulator import (
 __all__ = [
     "REQUIRED_FAST",
     "REQUIRED_FRAME",
+    "UNITS",
     "runs_to_dataset",
     "validate_runs",
     "params_from_dataset",
@@ -56,7 +57,7 @@ __all__ = [
 REQUIRED_FAST = ("p_dyn", "oh_star")
 REQUIRED_FRAME = SLOW_CHANNELS + CONTROL_CHANNELS
 
-_UNITS = {
+UNITS = {
     "p_dyn": ("bar", "dynamic pressure"),
     "oh_star": ("a.u.", "OH* chemiluminescence"),
     "p_c": ("bar", "chamber static pressure"),
@@ -117,7 +118,7 @@ def runs_to_dataset(runs: SimulatedRuns, split: np.ndarray | None = None) -> xr.
     for k in CONTROL_CHANNELS:
         dv[k] = (("run", "time"), runs.controls[k])
     ds = xr.Dataset(dv, coords=coords)
-    for k, (u, ln) in _UNITS.items():
+    for k, (u, ln) in UNITS.items():
         ds[k].attrs.update(units=u, long_name=ln)
     ds["delta"].attrs.update(units="1/s", long_name="per-run growth-rate offset (simulator truth)")
     ds["time"].attrs.update(units="s", long_name="frame end time")
@@ -189,7 +190,7 @@ def validate_runs(ds: xr.Dataset) -> xr.Dataset:
     if "amplitude" not in ds.data_vars:
         amp = frame_amplitude(ds["p_dyn"].values.astype(np.float64), p)
         ds = ds.assign(amplitude=(("run", "time"), amp))
-        ds["amplitude"].attrs.update(units="bar", long_name=_UNITS["amplitude"][1])
+        ds["amplitude"].attrs.update(units="bar", long_name=UNITS["amplitude"][1])
     return ds
 
 

@@ -511,7 +511,7 @@ def validation_metrics(cfg: ThermoacousticConfig, state_dict: dict, prep: Prepar
 
     References
     ----------
-    .. [1] Sengupta, Waxenegger-Wilfing, Hardi, Juniper, "Forecasting Thermoacoustic
+    .. [1] Sengupta, Waxenegger-Wilfing, Martin, Hardi, Juniper, "Forecasting Thermoacoustic
        Instabilities in Liquid Propellant Rocket Engines Using Multimodal Bayesian Deep
        Learning", arXiv 2107.06396 (2021), Secs. 3-4.
     """
