@@ -128,18 +128,21 @@ def _failure(prep, cfg, failure: dict) -> xr.Dataset:
     pos = {r: i for i, r in enumerate(test)}
     ri = np.array([pos[r] for r in failure["run"]])
     n_t = prep.amplitude.shape[1]
-    for k in ("series_nominal", "series_failed", "aleatoric_series_failed"):
+    series = {"series_nominal": "epistemic_std_nominal_t", "series_failed": "epistemic_std_t",
+              "aleatoric_series_failed": "aleatoric_std_t",
+              "aleatoric_series_failed_raw": "aleatoric_std_raw_t",
+              "aleatoric_series_nominal": "aleatoric_std_nominal_t"}  # fmt: skip
+    for k, name in series.items():
         a = np.full((len(models), len(sensors), len(modes), test.size, n_t), np.nan, np.float32)
         for (m, s, f), e in eff.items():
             a[models.index(m), sensors.index(s), modes.index(f), ri, failure["frame"]] = e[k]
-        name = {"series_nominal": "epistemic_std_nominal_t", "series_failed": "epistemic_std_t",
-                "aleatoric_series_failed": "aleatoric_std_t"}[k]
         dv[name] = (("model", "sensor", "failure_mode", "run", "time"), a)
     ds = xr.Dataset(dv, coords={"model": _s(models), "sensor": _s(sensors),
                                 "failure_mode": _s(modes), "run": _s(prep.run_labels[test]),
                                 "time": prep.time})
     ds.attrs.update(description="Sensor failure at test time (longest horizon): ratios failed / "
-                    "nominal of mean std after the failure, and std time series",
+                    "nominal of mean std after the failure, and std time series; aleatoric as "
+                    "forecast (off-data reversion applied) and *_raw (the network's own)",
                     fail_time_s=float(prep.time[failure["fail_frame"]] - 1 / prep.params.frame_rate))
     return ds
 

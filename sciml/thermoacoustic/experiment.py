@@ -290,9 +290,11 @@ def _raw_forecast(model, x: np.ndarray, n_samples: int) -> Forecast:
     raise ConfigError(f"cannot predict with {type(model).__name__}")
 
 
-def _to_bar(model, prep: Prepared, w: Windows, raw: Forecast, scale: bool = True) -> Forecast:
-    """Off-data aleatoric reversion, back to bar, per-horizon recalibration (if fitted)."""
-    eta = _fitted(model, "ale_prior")
+def _to_bar(model, prep: Prepared, w: Windows, raw: Forecast, scale: bool = True,
+            revert: bool = True) -> Forecast:  # fmt: skip
+    """Off-data aleatoric reversion (if fitted and ``revert``), back to bar, per-horizon
+    recalibration (if fitted)."""
+    eta = _fitted(model, "ale_prior") if revert else None
     if eta is not None:
         raw = raw.revert_aleatoric(prep.scaler.off_data_weight(w), eta)
     out = prep.scaler.forecast(raw, w)
@@ -401,13 +403,20 @@ def failure_study(
     is the fraction of post-failure windows with some channel outside its training range,
     ``frozen`` the fraction with some channel that stopped changing
     (:meth:`~.features.Standardizer.frozen`), ``flagged`` either (``*_before``: before the failure).
+    Aleatoric figures come twice, from the same draws: as forecast (with the off-data reversion
+    where ``revert_aleatoric`` fitted it) and ``*_raw``, the network's own aleatoric variance.
     """
     test = np.flatnonzero(prep.split == "test")
     raw = _raw(ds.isel(run=test))
     fail_frame = int(cfg.fail_frac * prep.amplitude.shape[1])
     nominal_w = prep.windows["test"]
     bayes = [m for m in ("anchored_ensemble", "bnn") if m in models]
-    nominal = {m: predict_one(models[m], prep, nominal_w, n_samples=cfg.bnn_samples) for m in bayes}
+
+    def both(model, w):  # the same draws, with and without the off-data aleatoric reversion
+        r = _raw_forecast(model, prep.scaler.inputs(w), cfg.bnn_samples)
+        return _to_bar(model, prep, w, r), _to_bar(model, prep, w, r, revert=False)
+
+    nominal = {m: both(models[m], nominal_w) for m in bayes}
     out = {}
     for sensor in sensors:
         for mode in modes:
@@ -421,12 +430,16 @@ def failure_study(
             still = prep.scaler.frozen(w).any(axis=1)
             after = w.frame >= fail_frame
             for m in bayes:
-                nom = nominal[m]
-                fc = predict_one(models[m], prep, w, n_samples=cfg.bnn_samples)
+                (nom, nom_raw), (fc, fc_raw) = nominal[m], both(models[m], w)
                 eff = failure_effect(nom, fc, w.frame, fail_frame)
+                raw_eff = failure_effect(nom_raw, fc_raw, w.frame, fail_frame)
+                for k in ("aleatoric_ratio", "aleatoric_std_nominal", "aleatoric_std_failed"):
+                    eff[f"{k}_raw"] = raw_eff[k]
                 eff["series_nominal"] = nom.epistemic_std[:, -1]
                 eff["series_failed"] = fc.epistemic_std[:, -1]
                 eff["aleatoric_series_failed"] = fc.aleatoric_std[:, -1]
+                eff["aleatoric_series_failed_raw"] = fc_raw.aleatoric_std[:, -1]
+                eff["aleatoric_series_nominal"] = nom.aleatoric_std[:, -1]
                 for k, flag in (("out_of_range", oor), ("frozen", still),
                                 ("flagged", oor | still)):
                     eff[k] = float(flag[after].mean())

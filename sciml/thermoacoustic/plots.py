@@ -50,18 +50,23 @@ def forecast_bands_figure(forecasts: xr.Dataset, threshold: float, quiet_frames:
 
 
 def sensor_failure_figure(failure: xr.Dataset) -> plt.Figure:
-    """Epistemic std (nominal and with p_dyn zeroed) and aleatoric std over time, mean over runs."""
+    """The response to the dynamic-pressure sensor failing (zeroed), mean over test runs:
+    epistemic std (left, nominal vs failed inputs) and aleatoric std (right: the network's raw
+    aleatoric and the off-data-reverted one, with the nominal level for reference)."""
     t = failure.time.values
-    fig, ax = plt.subplots(figsize=(10, 4))
+    fig, (ax_e, ax_a) = plt.subplots(1, 2, figsize=(13, 4), sharex=True)
     for m, c in zip(failure.model.values, ("C0", "C1"), strict=False):
         s = failure.sel(model=m, sensor="p_dyn", failure_mode="zeroed")
-        ax.plot(t, s.epistemic_std_nominal_t.mean("run"), c, ls=":", label=f"{m} nominal")
-        ax.plot(t, s.epistemic_std_t.mean("run"), c, label=f"{m} p_dyn zeroed")
-        ax.plot(t, s.aleatoric_std_t.mean("run"), c, ls="--", lw=0.8, label=f"{m} aleatoric (failed)")
-    ax.axvline(failure.attrs["fail_time_s"], color="r", lw=1)
-    ax.set(yscale="log", xlabel="time [s]", ylabel="std [bar] (mean over test runs)",
-           title="uncertainty before/after the dynamic-pressure sensor fails")  # fmt: skip
-    ax.legend(fontsize=7)
+        ax_e.plot(t, s.epistemic_std_nominal_t.mean("run"), c, ls=":", label=f"{m} nominal")
+        ax_e.plot(t, s.epistemic_std_t.mean("run"), c, label=f"{m} p_dyn zeroed")
+        ax_a.plot(t, s.aleatoric_std_nominal_t.mean("run"), c, ls=":", label=f"{m} nominal")
+        ax_a.plot(t, s.aleatoric_std_raw_t.mean("run"), c, label=f"{m} failed, raw")
+        ax_a.plot(t, s.aleatoric_std_t.mean("run"), c, ls="--", label=f"{m} failed, reverted")
+    for ax, what in ((ax_e, "epistemic"), (ax_a, "aleatoric")):
+        ax.axvline(failure.attrs["fail_time_s"], color="r", lw=1)
+        ax.set(yscale="log", xlabel="time [s]", ylabel=f"{what} std [bar] (mean over test runs)")
+        ax.legend(fontsize=7)
+    fig.suptitle("uncertainty before/after the dynamic-pressure sensor fails (red line)")
     fig.tight_layout()
     return fig
 

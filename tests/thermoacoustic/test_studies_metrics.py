@@ -49,6 +49,14 @@ def test_dynamic_pressure_failure_raises_epistemic_std(small):
         # a dead or stuck fast sensor gives the same features: the same forecast
         assert res["effects"][(m, "p_dyn", "frozen")]["epistemic_ratio"] == pytest.approx(
             res["effects"][(m, "p_dyn", "zeroed")]["epistemic_ratio"], rel=1e-6)
+        # the raw and the reverted aleatoric come from the same draws: equal where the inputs
+        # lie in the training range (reversion weight 0), apart where every window is off-data
+        zeroed = res["effects"][(m, "p_dyn", "zeroed")]
+        same = np.isclose(zeroed["aleatoric_series_failed_raw"], zeroed["aleatoric_series_failed"],
+                          rtol=1e-6)  # fmt: skip
+        before = res["frame"] < res["fail_frame"]
+        assert same[before].mean() > 0.8 and same[~before].mean() == 0.0  # 0.92 and 0 measured
+        assert zeroed["aleatoric_ratio_raw"] != pytest.approx(zeroed["aleatoric_ratio"], rel=1e-3)
     stale = res["effects"][("anchored_ensemble", "p_dyn", "stale")]
     assert np.isfinite(stale["epistemic_ratio"])
     # stale features stay in range but stop changing: the frozen-value monitor flags them from
