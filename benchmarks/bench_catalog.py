@@ -29,6 +29,7 @@ import urllib.request
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import xarray as xr
@@ -100,21 +101,15 @@ def _moto():
             break
         except OSError:
             time.sleep(0.2)
-    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
-                                            "AWS_SECRET_ACCESS_KEY", "AWS_REGION")}  # fmt: skip
-    os.environ.update({"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "bench",
-                       "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1"})  # fmt: skip
+    aws = {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+           "AWS_REGION": "us-east-1"}  # fmt: skip
     try:
-        import boto3
+        with mock.patch.dict(os.environ, aws):
+            import boto3
 
-        boto3.client("s3", endpoint_url=url, region_name="us-east-1").create_bucket(Bucket="bench")
-        yield "s3://bench"
+            boto3.client("s3", endpoint_url=url, region_name="us-east-1").create_bucket(Bucket="bench")
+            yield "s3://bench"
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
         proc.terminate()
         proc.wait(timeout=20)
 
@@ -164,29 +159,24 @@ def main(size_bytes: int = GIB, s3_bytes: int = GIB // 4, repeats: int = 3) -> s
     tmp = Path(tempfile.mkdtemp(prefix="sciml-bench-catalog-", dir=os.environ.get("TMPDIR")))
     cat_file = tmp / "catalog.yaml"
     cat_file.write_text(CATALOG)
-    env_before = {k: os.environ.get(k) for k in ("SCIML_CATALOG", "SCIML_DATA_DIR")}
     try:
-        local = Catalog.load(cat_file, data_dir=tmp / "data")
-        ds = _field(size_bytes)
-        mb = ds.u.nbytes / 1e6
-        loc = _throughput(local, ds, lambda d: _baseline_local(tmp / "baseline" / "array.zarr", d),
-                          repeats)  # fmt: skip
-        loc_lat = _latency(local)
-        loc_dec = _decision_overhead(str(tmp / "data"), cat_file)
-        with _moto() as bucket:
-            remote = Catalog.load(cat_file, data_dir=f"{bucket}/data")
-            ds_s3 = _field(s3_bytes)
-            mb_s3 = ds_s3.u.nbytes / 1e6
-            s3 = _throughput(remote, ds_s3, lambda d: _baseline_s3(f"{bucket}/baseline.zarr", d),
-                             repeats)  # fmt: skip
-            s3_lat = _latency(remote)
-            s3_dec = _decision_overhead(f"{bucket}/data", cat_file)
+        with mock.patch.dict(os.environ):  # the decision overhead sets SCIML_CATALOG/SCIML_DATA_DIR
+            local = Catalog.load(cat_file, data_dir=tmp / "data")
+            ds = _field(size_bytes)
+            mb = ds.u.nbytes / 1e6
+            loc = _throughput(local, ds, lambda d: _baseline_local(tmp / "baseline" / "array.zarr", d),
+                              repeats)  # fmt: skip
+            loc_lat = _latency(local)
+            loc_dec = _decision_overhead(str(tmp / "data"), cat_file)
+            with _moto() as bucket:
+                remote = Catalog.load(cat_file, data_dir=f"{bucket}/data")
+                ds_s3 = _field(s3_bytes)
+                mb_s3 = ds_s3.u.nbytes / 1e6
+                s3 = _throughput(remote, ds_s3, lambda d: _baseline_s3(f"{bucket}/baseline.zarr", d),
+                                 repeats)  # fmt: skip
+                s3_lat = _latency(remote)
+                s3_dec = _decision_overhead(f"{bucket}/data", cat_file)
     finally:
-        for k, v in env_before.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
         shutil.rmtree(tmp, ignore_errors=True)
 
     def rate(m: float, s: float) -> str:
