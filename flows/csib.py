@@ -1,11 +1,14 @@
-"""Flow ``csib``: CS-IB regression vs MSE, VIB, NIB and HSIC baselines (``csib/default``, ``csib/retrain``).
+"""Flow ``csib``: CS-IB regression vs MSE, robust-loss and IB nets (``csib/default``, ``csib/retrain``).
 
 ``csib`` writes ``csib/{dataset}`` (preprocessed real data with its split) for each dataset,
-fans out over the (dataset, model, beta, seed) grid with task mapping, and writes
-``csib/metrics`` (dims dataset, model, beta, seed, plus epsilon and epoch), a markdown
-artifact of test RMSE at the validation-selected beta, and three PNG plots.
-``csib_retrain_flow`` trains CS-IB once per dataset on the newest ``csib/{dataset}`` and
-promotes it to champion of ``models/csib/{dataset}`` only if its validation RMSE beats the
+fans out over the (dataset, model, beta, split, seed) grid with task mapping, and writes
+``csib/metrics`` (dims dataset, model, beta, split, seed, plus epsilon and epoch), a markdown
+artifact of test RMSE at the validation-selected beta, and three PNG plots. With ``data`` set
+(a user's CSV or Parquet table and its target) the same runs on that table, written first as a
+new version of ``csib/table``.
+``csib_retrain_flow`` trains CS-IB once per dataset on the newest ``csib/{dataset}`` (and on
+the newest ``csib/table`` once one was written; with ``data`` set, the table is re-read first)
+and promotes it to champion of ``models/csib/{dataset}`` only if its validation RMSE beats the
 current champion's, re-scored on the same validation rows; decisions go to
 ``csib/retrain_history``.
 The recipe is :mod:`sciml.csib.experiment` (Yu et al., ICLR 2024, arXiv:2404.17951).
@@ -27,6 +30,8 @@ from flows.common import (
 )
 from sciml.csib import experiment, plots
 from sciml.csib.experiment import Cell, CSIBConfig
+from sciml.csib.table import TABLE, table_summary
+from sciml.errors import DataError
 
 __all__ = ["CSIBConfig", "WORKFLOW", "csib_flow", "csib_retrain_flow"]
 
@@ -34,27 +39,36 @@ WORKFLOW_NAME = "csib"
 HISTORY = "csib/retrain_history"
 
 
-@task(retries=1, retry_delay_seconds=1)
+def _not_bad_data(task, task_run, state) -> bool:
+    """Retry a read that failed on I/O, never one that found the data unusable."""
+    return not isinstance(state.result(raise_on_failure=False), DataError)
+
+
+@task(retries=1, retry_delay_seconds=1, retry_condition_fn=_not_bad_data)
 def prepare_dataset(dataset: str, config: CSIBConfig) -> str:
-    """Read the raw input ``csib/raw/{dataset}`` (sha256 checked by the catalog), preprocess it and
-    write ``csib/{dataset}``; returns the name."""
+    """Read the raw input ``csib/raw/{dataset}`` (sha256 checked by the catalog), or the user's
+    table of ``config.data`` for ``dataset="table"``, preprocess it and write ``csib/{dataset}``
+    (a new version); returns the name."""
+    if dataset == TABLE:
+        return write_dataset.fn(f"csib/{TABLE}", experiment.prepare_inputs(TABLE, config), config)
     source = get_catalog().raw_path(f"csib/raw/{dataset}")
     return write_dataset.fn(f"csib/{dataset}", experiment.prepare_inputs(dataset, config, source), config)
 
 
 @task(retries=0)
-def run_cell(dataset: str, model: str, beta: float | None, seed: int, config: CSIBConfig) -> dict:
+def run_cell(dataset: str, model: str, beta: float | None, seed: int, split: int, config: CSIBConfig) -> dict:
     """Train and evaluate one grid cell; returns its (small) result record."""
     inputs = get_catalog().open(f"csib/{dataset}")
-    return experiment.run_cell(Cell(dataset, model, beta, seed), inputs, config, run_logger())
+    return experiment.run_cell(Cell(dataset, model, beta, seed, split), inputs, config, run_logger())
 
 
 @flow(name="csib", log_prints=True)
 def csib_flow(config: CSIBConfig | None = None) -> str:
-    """CS-IB and baselines on the four real datasets; writes ``csib/metrics``; returns its name."""
+    """CS-IB and baselines on the four real datasets (or the table of ``config.data``); writes
+    ``csib/metrics``; returns its name."""
     config = config or CSIBConfig()
     logger = run_logger()
-    prepared = prepare_dataset.map(list(config.datasets), config=unmapped(config))
+    prepared = prepare_dataset.map(list(config.dataset_names()), config=unmapped(config))
     inputs = [f.result() for f in prepared]
     cells = experiment.grid(config)
     logger.info(f"csib: {len(cells)} training runs on {inputs}")
@@ -63,6 +77,7 @@ def csib_flow(config: CSIBConfig | None = None) -> str:
         [c.model for c in cells],
         [c.beta for c in cells],
         [c.seed for c in cells],
+        [c.split for c in cells],
         config=unmapped(config),
     )
     ds = experiment.metrics_dataset([f.result() for f in futures], config)
@@ -74,12 +89,21 @@ def csib_flow(config: CSIBConfig | None = None) -> str:
     publish_metrics(
         "csib-metrics",
         experiment.metrics_table(ds),
-        "CS-IB regression: test RMSE (mean, s.e. over seeds), beta selected on validation",
+        "CS-IB regression: test RMSE (mean, s.e. over splits and seeds), beta selected on validation",
         figures=figures,
-        notes=f"max_rows={config.max_rows}, {config.n_seeds} seed(s), betas {list(config.betas)}; "
-        "RMSE in each dataset's target units (California: log(100k USD)).",
+        notes=_notes(config),
     )
     return name
+
+
+def _notes(config: CSIBConfig) -> str:
+    """The artifact's notes: the budget, and what was done to a user's table."""
+    text = (f"max_rows={config.max_rows}, {config.n_splits} split(s) x {config.n_seeds} seed(s), betas "
+            f"{list(config.betas)}, at most {config.max_epochs} epochs; RMSE in each dataset's target "
+            "units (California: log(100k USD)).")  # fmt: skip
+    if config.data is not None:
+        text += f"\n\nTable `csib/{TABLE}`: " + table_summary(get_catalog().open(f"csib/{TABLE}").attrs)
+    return text
 
 
 @task(retries=0)
@@ -88,8 +112,8 @@ def retrain_dataset(dataset: str, config: CSIBConfig) -> dict:
     the validation RMSE, the champion re-scored on the same validation rows."""
     cat = get_catalog()
     name = f"csib/{dataset}"
-    if not cat.exists(name):
-        prepare_dataset.fn(dataset, config)
+    if not cat.exists(name) or (dataset == TABLE and config.data is not None):
+        prepare_dataset.fn(dataset, config)  # a user's table is re-read: its new rows count
     inputs = cat.open(name).load()
     versions = {name: inputs.attrs["catalog_version"]}
     challenger = experiment.train_challenger(inputs, config, run_logger())
@@ -105,9 +129,13 @@ def retrain_dataset(dataset: str, config: CSIBConfig) -> dict:
 
 @flow(name="csib", log_prints=True)
 def csib_retrain_flow(config: CSIBConfig | None = None) -> list[dict]:
-    """Retrain CS-IB per dataset; promote a challenger only if its validation RMSE is lower."""
+    """Retrain CS-IB per dataset (and on ``csib/table`` once written); promote a challenger only
+    if its validation RMSE is lower."""
     config = config or CSIBConfig()
-    futures = retrain_dataset.map(list(config.datasets), config=unmapped(config))
+    datasets = list(config.dataset_names())
+    if config.data is None and get_catalog().exists(f"csib/{TABLE}"):
+        datasets.append(TABLE)  # a commit of new rows to the user's table starts this run
+    futures = retrain_dataset.map(datasets, config=unmapped(config))
     rows = [f.result() for f in futures]
     publish_metrics(
         "csib-retrain", pd.DataFrame(rows),

@@ -22,9 +22,10 @@ EVENT = "sciml.dataset.committed"
 
 # the catalog datasets each retraining reads: a new version of any of them starts it
 RETRAIN_INPUTS: dict[str, tuple[str, ...]] = {
-    "probconserv": ("gpme/{problem}/val",),  # the ANP draws its own training functions
+    # the ANP draws its own training functions; a user's law is retrained on its inputs
+    "probconserv": ("gpme/{problem}/val", "probconserv/user/inputs"),
     "thermoacoustic": ("thermoacoustic/runs", "thermoacoustic/recordings"),
-    "csib": ("csib/{dataset}",),
+    "csib": ("csib/{dataset}", "csib/table"),
     "lightsb": ("lightsb/pairs",),
 }
 

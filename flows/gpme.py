@@ -1,4 +1,6 @@
-"""Flow ``gpme-data``: exact GPME solutions (diffusion, PME, Stefan) as train/val/test zarr datasets.
+"""Flow ``gpme-data``: exact solutions of the ProbConserv problems as train/val/test zarr datasets.
+
+The GPME problems (diffusion, PME, Stefan) and the hyperbolic ones (linear advection, Burgers).
 
 Writes ``gpme/<problem>/train``, ``gpme/<problem>/val`` (validation parameters drawn from the
 training range: what probconserv selects and re-scores champions on) and ``gpme/<problem>/test``
@@ -36,13 +38,13 @@ from sciml.gpme import (  # noqa: E402
     validation_parameters,
 )
 
-Problem = Literal["diffusion", "pme", "stefan"]
+Problem = Literal["diffusion", "pme", "stefan", "advection", "burgers"]
 
 
 class GPMEDataConfig(FlowConfig):
     """Grids and sizes of the GPME datasets (fast defaults; ``paper``: 201 x 201 grids)."""
 
-    problems: tuple[Problem, ...] = ("diffusion", "pme", "stefan")
+    problems: tuple[Problem, ...] = ("diffusion", "pme", "stefan", "advection", "burgers")
     n_train_functions: int = Field(64, ge=1)
     n_val_functions: int = Field(8, ge=1)
     n_t: int = Field(101, ge=2)
@@ -56,7 +58,7 @@ class GPMEDataConfig(FlowConfig):
 
 
 def _problem_seed(config: GPMEDataConfig, problem: str) -> int:
-    return config.seed + {"diffusion": 0, "pme": 1, "stefan": 2}[problem]
+    return config.seed + {"diffusion": 0, "pme": 1, "stefan": 2, "advection": 3, "burgers": 4}[problem]
 
 
 def write_validation(problem: str, config: GPMEDataConfig) -> str:
@@ -143,8 +145,8 @@ def gpme_data_flow(config: GPMEDataConfig | None = None) -> list[str]:
         pd.DataFrame(rows),
         "GPME exact solutions: conservation at eval time",
         figures=figures,
-        notes="The trapezoid mass of the exact Stefan solution differs from U(t) on a finite grid "
-        "(jump at the front): docs/gpme.md.",
+        notes="The trapezoid mass of an exact solution with a front (the Stefan, advection and Burgers "
+        "jumps, the PME's vertical tangent) differs from U(t) on a finite grid: docs/gpme.md.",
     )
     return names
 

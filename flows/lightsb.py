@@ -9,10 +9,18 @@ conditional moments; writes ``lightsb/metrics`` (dims dim, eps, seed: cbw2_uvp, 
 fit_seconds, final_loss); saves every fitted parameter set as one model version; simulates the
 learned SB process for the 2-D pairs and the Gaussian-to-Swiss-roll example
 (``lightsb/trajectories``); and publishes a markdown table and PNG plots.
+With ``data`` set (``sciml run lightsb --set data.source=... --set data.target=...``), the run
+fits LightSB between the user's own point clouds instead: it reads and checks the files and
+writes them as a new version of ``lightsb/user_samples``, fits on that version, saves the fitted
+model as a version of ``lightsb/user`` (with the samples' version), and writes the transported
+points (``lightsb/user_transport``), SB trajectories (``lightsb/user_trajectories``) and the
+energy distance and W2 to the target and, with a held-out time point, of the bridge at that time
+(``lightsb/user_metrics``).
 ``lightsb_retrain_flow`` (``lightsb/retrain``) refits one cell on the newest catalogued pair and
 promotes it only if its cBW2-UVP on validation points (a stream of their own, not the test points)
 beats the champion's, re-scored on the same points; decisions go to ``lightsb/retrain_history``.
-The recipe is :mod:`sciml.schrodinger.experiment` (Korotin, Gushchin, Burnaev, ICLR 2024).
+The recipes are :mod:`sciml.schrodinger.experiment` and :mod:`sciml.schrodinger.translation`
+(Korotin, Gushchin, Burnaev, ICLR 2024).
 """
 
 from __future__ import annotations
@@ -29,8 +37,10 @@ from flows.common import (
     write_dataset,
     write_figure,
 )
-from sciml.schrodinger import experiment, plots
+from sciml.schrodinger import experiment, plots, translation
 from sciml.schrodinger.experiment import METRICS, PAIRS, TRAJECTORIES, CellFit, LightSBConfig
+from sciml.schrodinger.point_clouds import clouds_from_dataset, load_point_clouds, samples_to_dataset
+from sciml.schrodinger.translation import SAMPLES, USER_METRICS, USER_MODEL, CloudFit
 
 __all__ = ["LightSBConfig", "WORKFLOW", "lightsb_flow", "lightsb_retrain_flow"]
 
@@ -67,10 +77,65 @@ def save_models(cells: list[CellFit], config: LightSBConfig) -> str:
                                     experiment.model_metrics(cells), config.model_dump(mode="json"))
 
 
+@task(retries=0)
+def import_point_clouds(config: LightSBConfig) -> str:
+    """Read and check the user's clouds of ``config.data``; writes a version of ``lightsb/user_samples``."""
+    clouds = load_point_clouds(config.data, n_components=config.n_components)
+    return write_dataset.fn(SAMPLES, samples_to_dataset(clouds), config)
+
+
+@task(retries=0)
+def fit_point_clouds(samples: str, config: LightSBConfig) -> tuple[CloudFit, str]:
+    """Fit LightSB on the catalogued clouds; returns the fit and the samples' version."""
+    ds = get_catalog().open(samples).load()
+    return translation.fit_clouds(config, clouds_from_dataset(ds), run_logger()), ds.attrs["catalog_version"]
+
+
+@task(retries=0)
+def transport_point_clouds(samples: str, fit: CloudFit, config: LightSBConfig) -> tuple[str, list[str]]:
+    """Transported points, trajectories, distances and a trajectory plot; returns the metrics' name."""
+    clouds = clouds_from_dataset(get_catalog().open(samples).load())
+    write_dataset.fn(translation.TRANSPORT, translation.transport_dataset(config, fit, clouds), config)
+    traj = translation.trajectories_dataset(config, fit, clouds)
+    write_dataset.fn(translation.USER_TRAJECTORIES, traj, config)
+    fig = plots.plot_trajectories(traj.path.values, clouds.target,
+                                  title="LightSB bridge between your clouds (first two axes)")  # fmt: skip
+    figures = [write_figure(f"{WORKFLOW_NAME}/figures/user_trajectories", fig, dpi=100)]
+    return write_dataset.fn(USER_METRICS, translation.metrics_dataset(config, fit, clouds), config), figures
+
+
+@task(retries=2, retry_delay_seconds=1, tags=["io"])
+def save_point_cloud_model(fit: CloudFit, samples_version: str, config: LightSBConfig) -> str:
+    """The fitted model as a version of ``lightsb/user``, with the samples' version it was fitted on."""
+    return get_catalog().save_model(USER_MODEL, fit.state,
+                                    {"fit_seconds": fit.fit_seconds, "final_loss": fit.final_loss},
+                                    config.model_dump(mode="json"),
+                                    data_versions={SAMPLES: samples_version})  # fmt: skip
+
+
+def _point_cloud_run(config: LightSBConfig) -> str:
+    samples = import_point_clouds(config)
+    fit, version = fit_point_clouds(samples, config)
+    model_version = save_point_cloud_model(fit, version, config)
+    name, figures = transport_point_clouds(samples, fit, config)
+    data = config.data
+    publish_metrics(
+        "lightsb-user-metrics", translation.metrics_table(get_catalog().open(name).load()),
+        "LightSB between your point clouds: energy distance and W2 (data units)", figures=figures,
+        notes=f"{data.source} -> {data.target}, eps={data.eps:g}, K={config.n_components} "
+        f"{config.cov} S_k, {config.n_steps} steps, fit {fit.fit_seconds:.1f} s; samples version "
+        f"{version}, model version {USER_MODEL} {model_version}.",
+    )
+    return name
+
+
 @flow(name="lightsb", log_prints=True)
 def lightsb_flow(config: LightSBConfig | None = None) -> str:
-    """LightSB on the (dim, eps, seed) grid; writes ``lightsb/metrics`` and returns its name."""
+    """LightSB on the (dim, eps, seed) grid, or between the clouds of ``config.data``; writes
+    ``lightsb/metrics`` (``lightsb/user_metrics``) and returns its name."""
     config = config or LightSBConfig()
+    if config.data is not None:
+        return _point_cloud_run(config)
     pairs = make_pairs(config)
     grid = experiment.grid(config)
     run_logger().info(f"lightsb: {len(grid)} fits")
@@ -84,7 +149,8 @@ def lightsb_flow(config: LightSBConfig | None = None) -> str:
     publish_metrics(
         "lightsb-metrics", experiment.metrics_table(ds), "LightSB on the mixture EOT benchmark: "
         "cBW2-UVP and BW2-UVP (%, mean over seeds), fit time (s)", figures=figures,
-        notes=f"K={config.n_components} {config.cov} S_k, {config.n_steps} steps, batch "
+        notes=f"{config.pair_frames} pairs; K={config.n_components} {config.cov} S_k, "
+        f"{config.n_steps} steps, batch "
         f"{config.batch_size}, {config.n_train} unpaired draws per side, {config.n_seeds} "
         f"seed(s); parameters saved as model version {version}.",
     )

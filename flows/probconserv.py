@@ -8,6 +8,16 @@ A freshly trained pair goes through champion/challenger on the validation functi
 (``gpme/<problem>/val``, never the test values); ``probconserv_retrain_flow`` (deployment
 ``probconserv/retrain``) trains a challenger and does the same. Decisions are appended to
 ``probconserv/retrain_history``. The recipe is :mod:`sciml.probconserv.experiment`.
+
+With ``config.data`` set (a user's own solutions and conservation law,
+:class:`~sciml.probconserv.user_data.UserLaw`) the flow runs on those instead: their file is
+checked and written as the newest version of ``probconserv/user/inputs``; an ANP is trained on
+their functions (or the champion of ``probconserv/user`` reused when it was trained on the same
+data with the same settings, or the version named by ``data.model_version`` loaded); the
+ProbConserv update applies their constraint G u = b; results go to ``probconserv/user/predictions``
+and ``/metrics``, decisions to ``probconserv/user/retrain_history``. The retraining flow also
+retrains that model whenever ``probconserv/user/inputs`` exists. The recipe is
+:mod:`sciml.probconserv.user_experiment`.
 """
 
 from __future__ import annotations
@@ -30,14 +40,18 @@ from flows.common import (
     write_figure,
 )
 from flows.gpme import GPMEDataConfig, write_validation
-from sciml.errors import DatasetNotFoundError, ModelNotFoundError
-from sciml.probconserv import experiment, plots
+from sciml.errors import DatasetNotFoundError, ModelNotFoundError, SciMLError
+from sciml.probconserv import experiment, plots, user_experiment
 from sciml.probconserv.experiment import ProbConservConfig
+from sciml.probconserv.user_data import read_user_law
+from sciml.probconserv.user_experiment import USER_MODEL
 
 __all__ = ["ProbConservConfig", "WORKFLOW", "probconserv_flow", "probconserv_retrain_flow"]
 
 WORKFLOW_NAME = "probconserv"
 HISTORY = "probconserv/retrain_history"
+USER_INPUTS = "probconserv/user/inputs"
+USER_HISTORY = "probconserv/user/retrain_history"
 
 
 @contextmanager
@@ -134,10 +148,131 @@ def _evaluate(config: ProbConservConfig, states: dict) -> list:
     return [r for f in futures for r in f.result()]
 
 
+# ------------------------------------------------------------------------------ a user's own law
+def _not_bad_data(task, task_run, state) -> bool:
+    """Retry a read that failed on I/O, never one that found the data unusable."""
+    return not isinstance(state.result(raise_on_failure=False), SciMLError)
+
+
+@task(retries=1, retry_delay_seconds=1, retry_condition_fn=_not_bad_data)
+def write_user_inputs(config: ProbConservConfig) -> str:
+    """Read and check the user's file of ``config.data``; write it as the newest version of
+    ``probconserv/user/inputs``; returns that version."""
+    write_dataset.fn(USER_INPUTS, read_user_law(config.data), config)
+    return get_catalog().version(USER_INPUTS)
+
+
+def _user_inputs(version: str | None = None) -> xr.Dataset:
+    return get_catalog().open(USER_INPUTS, version=version).load()
+
+
+@task
+def load_user_model(config: ProbConservConfig, inputs_version: str) -> tuple[dict, str] | None:
+    """The user-law network to evaluate without training: the version ``data.model_version``
+    names, else the champion when it was trained on inputs of the same content with the same
+    settings (``reuse_champion``); None: train one."""
+    cat, inputs = get_catalog(), _user_inputs(inputs_version)
+    law = user_experiment.user_law_of(config, inputs)
+    if law.model_version is not None:
+        state, info = cat.load_model(USER_MODEL, law.model_version)
+        run_logger().info(f"evaluating {USER_MODEL} {info['version']} (data.model_version)")
+        return state, str(info["version"])
+    if not config.reuse_champion:
+        return None
+    try:
+        state, info = cat.load_model(USER_MODEL, "champion")
+    except ModelNotFoundError:
+        return None
+    trained_on = (info.get("data_versions") or {}).get(USER_INPUTS)
+    try:
+        digest = _user_inputs(trained_on).attrs.get("content_sha256") if trained_on else None
+    except DatasetNotFoundError:
+        digest = None
+    if not user_experiment.user_champion_compatible(config, info, digest, inputs):
+        run_logger().info(f"champion {info['version']} of {USER_MODEL} has other data or settings; "
+                          "training anew")  # fmt: skip
+        return None
+    run_logger().info(f"reusing champion {info['version']} of {USER_MODEL}")
+    return state, str(info["version"])
+
+
+@task
+def train_user(config: ProbConservConfig, inputs_version: str) -> dict:
+    """Train an ANP on the training functions of the inputs version; returns its state dict."""
+    with _torch_threads(config.torch_threads):
+        return user_experiment.train_user_anp(config, _user_inputs(inputs_version), run_logger())
+
+
+@task
+def evaluate_user(config: ProbConservConfig, state: dict, inputs_version: str) -> list:
+    """Predict, update with the user's constraint and score every test function."""
+    with _torch_threads(config.torch_threads):
+        return user_experiment.evaluate_user(config, state, _user_inputs(inputs_version))
+
+
+def _user_champion_challenger(config: ProbConservConfig, state: dict, inputs_version: str) -> dict[str, Any]:
+    """Champion/challenger of a user-law network on the validation functions of the inputs."""
+    inputs = _user_inputs(inputs_version)
+
+    def rescore(s):
+        with _torch_threads(config.torch_threads):
+            return user_experiment.user_validation_metrics(config, s, inputs)
+
+    return champion_challenger(USER_MODEL, state, rescore, config, score="val_mse", history=USER_HISTORY,
+                               data_versions={USER_INPUTS: inputs_version})  # fmt: skip
+
+
+def _user_run(config: ProbConservConfig) -> dict[str, Any]:
+    """The default flow on a user's law."""
+    version = write_user_inputs(config)
+    loaded = load_user_model(config, version)
+    decision = None
+    if loaded is None:
+        state = train_user(config, version)
+        decision = _user_champion_challenger(config, state, version)
+        model_version = decision["version"]
+    else:
+        state, model_version = loaded
+    results = evaluate_user(config, state, version)
+    inputs = _user_inputs(version)
+    datasets = user_experiment.user_datasets(results, inputs)
+    names = [write_dataset(name, ds, config) for name, ds in datasets.items()]
+    metrics = datasets["probconserv/user/metrics"]
+    figures = [write_figure(f"{WORKFLOW_NAME}/figures/{name}", fig)
+               for name, fig in plots.user_figures(results, metrics).items()]  # fmt: skip
+    table = metrics[["mse", "mse_se", "ll", "ll_se", "ce_max"]].to_dataframe().reset_index()
+    publish_metrics(
+        "probconserv-user-metrics", table,
+        "ProbConserv on your conservation law: MSE, log-likelihood and the largest |G mu - b|",
+        figures=figures,
+        notes=f"inputs {USER_INPUTS} {version} ({inputs.attrs.get('source_file', '')}; total: "
+        f"{inputs.attrs.get('total_source', '')}; constraint: {inputs.attrs.get('constraint_source', '')}; "
+        f"rows {list(inputs.constraint.values)}); model {USER_MODEL} {model_version}"
+        + ("" if decision is None else f", trained: validation MSE {decision['challenger_score']:.4g} vs "
+           f"champion {decision['champion_score']:.4g}, promoted: {decision['promoted']}") + ".",
+    )  # fmt: skip
+    return {"datasets": [USER_INPUTS, *names], "inputs_version": version, "trained": decision is not None,
+            "model_version": model_version, "champion": decision,
+            "test_mse": float(metrics["mse"].sel(model="ANP").mean())}  # fmt: skip
+
+
+def _user_retrain(config: ProbConservConfig, read_file: bool) -> dict[str, Any]:
+    """Train a user-law challenger on the newest inputs (re-read from the file first when
+    ``read_file``) and run champion/challenger; the seed shifts by the stored versions."""
+    version = write_user_inputs(config) if read_file else get_catalog().version(USER_INPUTS)
+    n_versions = len(get_catalog().model_versions(USER_MODEL))
+    config = config.model_copy(update={"seed": config.seed + n_versions})
+    state = train_user(config, version)
+    return _user_champion_challenger(config, state, version)
+
+
 @flow(name="probconserv", log_prints=True)
 def probconserv_flow(config: ProbConservConfig | None = None) -> dict[str, Any]:
-    """Train (or reuse the champion), predict, apply ProbConserv/HardC, score and write results."""
+    """Train (or reuse the champion), predict, apply ProbConserv/HardC, score and write results
+    (of the GPME problems, or of a user's own law when ``config.data`` is set)."""
     config = config or ProbConservConfig()
+    if config.data is not None:
+        return _user_run(config)
     with _torch_threads(config.torch_threads):
         states, reused = _train_or_reuse(config, config.reuse_champion)
         results = _evaluate(config, states)
@@ -174,9 +309,13 @@ def probconserv_retrain_flow(config: ProbConservConfig | None = None) -> dict[st
 
     The challenger's seed is ``config.seed`` plus the number of stored versions, so each
     scheduled retraining draws fresh training data and initial weights (recorded in its config).
-    The test values are not evaluated here.
+    The test values are not evaluated here. With ``config.data`` set only the user-law model is
+    retrained (its file re-read first); otherwise also that model, on the newest
+    ``probconserv/user/inputs``, once one exists (its decision under ``"user"``).
     """
     config = config or ProbConservConfig()
+    if config.data is not None:
+        return _user_retrain(config, read_file=True)
     n_versions = len(get_catalog().model_versions(WORKFLOW_NAME))
     config = config.model_copy(update={"seed": config.seed + n_versions})
     run_logger().info(f"challenger seed {config.seed} ({n_versions} stored versions)")
@@ -189,6 +328,8 @@ def probconserv_retrain_flow(config: ProbConservConfig | None = None) -> dict[st
         "ProbConserv retraining: champion/challenger on the validation MSE of the ANP",
         notes=f"{decision['reason']}; data versions {decision['data_versions']}.",
     )  # fmt: skip
+    if get_catalog().exists(USER_INPUTS):
+        decision = {**decision, "user": _user_retrain(config, read_file=False)}
     return decision
 
 

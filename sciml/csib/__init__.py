@@ -3,10 +3,11 @@
 Yu, Yu, Løkse, Jenssen & Principe, "Cauchy-Schwarz Divergence Information Bottleneck for
 Regression", ICLR 2024 (arXiv:2404.17951). Estimators in :mod:`.divergence`, network in
 :mod:`.model`, one module per method (:mod:`.csib`, :mod:`.mse`, :mod:`.vib`, :mod:`.nib`,
-:mod:`.hsic`), attacks in :mod:`.attacks`, metrics in :mod:`.metrics`, the four shipped real
-datasets in :mod:`.data`, their ``xarray`` stores and the metrics dataset in :mod:`.datasets`,
-the whole recipe (training, evaluation, results) behind :class:`CSIBConfig` in
-:mod:`.experiment`, and the figures in :mod:`.plots`.
+:mod:`.hsic`; the robust-loss nets of :mod:`.robust`), attacks in :mod:`.attacks`, metrics in
+:mod:`.metrics`, the four shipped real datasets in :mod:`.data`, a user's own table (CSV or
+Parquet) in :mod:`.table`, their ``xarray`` stores and the metrics dataset in
+:mod:`.datasets`, the whole recipe (training, evaluation, results) in :mod:`.experiment`
+behind :class:`CSIBConfig` (:mod:`.config`), and the figures in :mod:`.plots`.
 """
 
 from sciml.csib.attacks import ATTACKS, attack_rmse, fgsm, pgd
@@ -25,7 +26,13 @@ from sciml.csib.data import (
     split_indices,
     standardize,
 )
-from sciml.csib.datasets import inputs_to_dataset, split_from_dataset, to_dataset
+from sciml.csib.datasets import (
+    inputs_to_dataset,
+    resplit,
+    split_from_dataset,
+    table_to_dataset,
+    to_dataset,
+)
 from sciml.csib.divergence import (
     conditional_cs_divergence,
     cs_divergence,
@@ -35,6 +42,7 @@ from sciml.csib.divergence import (
     log_gram,
 )
 from sciml.csib.experiment import (
+    BETA_FREE,
     MODELS,
     Cell,
     Challenger,
@@ -55,17 +63,35 @@ from sciml.csib.experiment import (
     validation_metrics,
 )
 from sciml.csib.hsic import hsic_loss, normalized_hsic
-from sciml.csib.metrics import information_plane, regression_metrics, select_beta, summary_table
+from sciml.csib.metrics import (
+    information_plane,
+    paired_difference,
+    regression_metrics,
+    select_beta,
+    summary_table,
+)
 from sciml.csib.model import Decoder, IBNet, StochasticEncoder, init_parameters
 from sciml.csib.mse import mse_loss
 from sciml.csib.nib import kde_mi_upper_bound, nib_loss
 from sciml.csib.plots import figures, plot_information_plane, plot_rmse_vs_beta, plot_rmse_vs_epsilon
+from sciml.csib.robust import huber_loss, welsch_loss
+from sciml.csib.table import (
+    TABLE,
+    PreparedTable,
+    TableSettings,
+    load_table,
+    prepare_table,
+    read_table,
+    table_summary,
+)
 from sciml.csib.vib import gaussian_kl, vib_loss
 
 __all__ = [
     "ATTACKS",
+    "BETA_FREE",
     "DATASETS",
     "MODELS",
+    "TABLE",
     "CSIBConfig",
     "Cell",
     "Challenger",
@@ -73,8 +99,10 @@ __all__ = [
     "Decoder",
     "IBNet",
     "Prepared",
+    "PreparedTable",
     "Split",
     "StochasticEncoder",
+    "TableSettings",
     "TrainResult",
     "attack_rmse",
     "build_net",
@@ -90,6 +118,7 @@ __all__ = [
     "gaussian_kl",
     "grid",
     "hsic_loss",
+    "huber_loss",
     "information_plane",
     "init_parameters",
     "inputs_to_dataset",
@@ -98,21 +127,26 @@ __all__ = [
     "load_dataset",
     "load_frame",
     "load_split",
+    "load_table",
     "log_gram",
     "metrics_dataset",
     "metrics_table",
     "mse_loss",
     "nib_loss",
+    "paired_difference",
     "normalized_hsic",
     "pgd",
     "plot_information_plane",
     "plot_rmse_vs_beta",
     "plot_rmse_vs_epsilon",
     "predict",
+    "prepare_table",
     "prepare_inputs",
     "preprocess",
     "read_frame",
+    "read_table",
     "regression_metrics",
+    "resplit",
     "run",
     "run_cell",
     "select_beta",
@@ -121,9 +155,12 @@ __all__ = [
     "split_indices",
     "standardize",
     "summary_table",
+    "table_summary",
+    "table_to_dataset",
     "to_dataset",
     "train_and_evaluate",
     "train_challenger",
     "validation_metrics",
     "vib_loss",
+    "welsch_loss",
 ]

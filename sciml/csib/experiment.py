@@ -8,7 +8,8 @@ Regression", ICLR 2024 (arXiv:2404.17951), Sec. 5. Per shipped dataset (Sec. 5.1
    statistics (:func:`load_split`);
 2. for every (dataset, model, beta, seed) cell of :func:`grid`, train the shared
    encoder/decoder with the loss of the model (:mod:`~sciml.csib.csib`, :mod:`~sciml.csib.mse`,
-   :mod:`~sciml.csib.vib`, :mod:`~sciml.csib.nib`, :mod:`~sciml.csib.hsic`): Adam on
+   :mod:`~sciml.csib.robust`, :mod:`~sciml.csib.vib`, :mod:`~sciml.csib.nib`,
+   :mod:`~sciml.csib.hsic`; :data:`MODELS`): Adam on
    mini-batches, early stopping on the *validation* RMSE only, the information plane
    (I(x;t), I(y;t)) tracked on a fixed training subset after every epoch (:func:`fit`);
 3. score it on the test rows: RMSE/MAE/R^2, I(x;t) and I(y;t), RMSE under FGSM and PGD attack
@@ -21,7 +22,8 @@ per dataset, one per grid cell) and writes their output through the catalog. The
 deployment trains a CS-IB challenger with :func:`train_challenger` and scores it, and the
 current champion, on the validation rows with :func:`validation_metrics`. Every seed derives from
 ``CSIBConfig.seed`` (model seeds, :meth:`CSIBConfig.seeds`) and ``CSIBConfig.split_seed`` (the
-split and the ``max_rows`` subsample), so the same settings give the same arrays.
+splits, :meth:`CSIBConfig.splits`, and the ``max_rows`` subsample), so the same settings give
+the same arrays. The settings live in :mod:`sciml.csib.config` (re-exported here).
 """
 
 from __future__ import annotations
@@ -31,16 +33,16 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import torch
 import xarray as xr
-from pydantic import Field, field_validator
 
-from sciml.csib import csib, hsic, mse, nib, vib
+from sciml.csib import csib, hsic, mse, nib, robust, vib
 from sciml.csib.attacks import attack_rmse
+from sciml.csib.config import BETA_FREE, MODELS, CSIBConfig
 from sciml.csib.data import (
     DATASETS,
     Split,
@@ -50,15 +52,22 @@ from sciml.csib.data import (
     read_frame,
     standardize,
 )
-from sciml.csib.datasets import inputs_to_dataset, split_from_dataset, split_rows, to_dataset
+from sciml.csib.datasets import (
+    inputs_to_dataset,
+    split_from_dataset,
+    split_rows,
+    table_to_dataset,
+    to_dataset,
+)
 from sciml.csib.divergence import KernelWidth, kernel_width
 from sciml.csib.metrics import information_plane, regression_metrics, summary_table
 from sciml.csib.model import IBNet, init_parameters
+from sciml.csib.table import TABLE, load_table
 from sciml.errors import ConfigError, DataError, DivergenceError, unknown_name
 from sciml.progress import Progress
-from sciml.settings import Settings
 
 __all__ = [
+    "BETA_FREE",
     "MODELS",
     "CSIBConfig",
     "Cell",
@@ -82,15 +91,23 @@ __all__ = [
 Logger = logging.Logger | logging.LoggerAdapter
 LossFn = Callable[..., tuple[torch.Tensor, dict[str, torch.Tensor]]]
 
-#: model name -> (encoder noise mode, loss function)
+#: model name -> (encoder noise mode, loss function). The first four have no compression term
+#: and separate what CS-IB's gain is made of: the squared error, two robust losses of the same
+#: deterministic net (Huber; Welsch with CS-IB's target window, the limit of its prediction term
+#: when the x window holds no neighbour), CS-IB's own prediction term at beta = 0 (its x-kernel
+#: coupling and learned noise, no bottleneck), then CS-IB with the bottleneck.
 _LOSSES: dict[str, tuple[str, LossFn]] = {
     "mse": (mse.NOISE, mse.mse_loss),
+    "huber": (robust.NOISE, robust.huber_loss),
+    "welsch": (robust.NOISE, robust.welsch_loss),
+    "csib_beta0": (csib.NOISE, csib.csib_loss),
     "csib": (csib.NOISE, csib.csib_loss),
     "vib": (vib.NOISE, vib.vib_loss),
     "nib": (nib.NOISE, nib.nib_loss),
     "hsic": (hsic.NOISE, hsic.hsic_loss),
 }
-MODELS: tuple[str, ...] = tuple(_LOSSES)
+if tuple(_LOSSES) != MODELS:  # pragma: no cover - the two lists are kept in step by hand
+    raise RuntimeError(f"loss table {tuple(_LOSSES)} and MODELS {MODELS} differ")
 
 # Fixed parts of the recipe (no profile changes them): the widths of t and x in CS-IB's
 # compression term I_CS(x; t), NIB's exponent r (1: the NIB Lagrangian), the weight of
@@ -101,104 +118,42 @@ _NIB_POWER = 1.0
 _HSIC_GAMMA = 1.0
 PLANE_SIZE = 512
 
-Dataset = Literal["california_housing", "bike_sharing", "beijing_pm25", "appliances_energy"]
-Model = Literal["mse", "csib", "vib", "nib", "hsic"]
-
-
-class CSIBConfig(Settings):
-    """CS-IB experiment grid (fast defaults: every dataset subsampled to ``max_rows`` rows).
-
-    ``paper``: full datasets, 5 seeds, beta in {1e-3, 1e-2, 1e-1, 1}, 100 epochs (patience 10).
-    ``seed`` is the first model seed; ``n_seeds`` consecutive seeds are run. The split seed is
-    fixed separately (``split_seed``) so every model and seed sees the same split.
-    """
-
-    datasets: tuple[Dataset, ...] = tuple(DATASETS)  # type: ignore[assignment]
-    models: tuple[Model, ...] = ("mse", "csib", "vib", "nib", "hsic")
-    betas: tuple[float, ...] = (0.01, 0.1)
-    n_seeds: int = Field(1, ge=1)
-    split_seed: int = 0
-    max_rows: int | None = Field(2000, ge=50)
-    max_epochs: int = Field(15, ge=1)
-    patience: int = Field(5, ge=1)
-    batch_size: int = Field(256, ge=8)
-    lr: float = Field(1e-3, gt=0)
-    d_t: int = Field(16, ge=1)
-    enc_hidden: tuple[int, ...] = (128, 128)
-    dec_hidden: tuple[int, ...] = (128,)
-    noise_std: float = Field(0.1, gt=0)
-    sigma_x: float = Field(0.25, gt=0)
-    sigma_y: float = Field(2.0, gt=0)
-    epsilons: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2)
-    pgd_steps: int = Field(10, ge=1)
-    retrain_beta: float = Field(0.1, ge=0)
-
-    PROFILES = {
-        "fast": {},
-        "paper": {
-            "max_rows": None,
-            "n_seeds": 5,
-            "betas": (0.001, 0.01, 0.1, 1.0),
-            "max_epochs": 100,
-            "patience": 10,
-        },
-        "tiny": {
-            "datasets": ("bike_sharing", "beijing_pm25"),
-            "betas": (0.1,),
-            "max_rows": 300,
-            "max_epochs": 2,
-            "patience": 2,
-            "batch_size": 64,
-            "enc_hidden": (16,),
-            "dec_hidden": (16,),
-            "d_t": 4,
-            "epsilons": (0.0, 0.1),
-            "pgd_steps": 2,
-        },
-    }
-
-    @field_validator("betas", "epsilons")
-    @classmethod
-    def _non_negative(cls, v: tuple[float, ...]) -> tuple[float, ...]:
-        if not v or any(b < 0 for b in v):
-            raise ValueError(f"needs at least one value, all >= 0; got {v}")
-        return tuple(sorted(set(float(b) for b in v)))
-
-    def seeds(self) -> list[int]:
-        """The model seeds: ``n_seeds`` consecutive seeds from ``seed``."""
-        return [self.seed + i for i in range(self.n_seeds)]
-
-
 # ----------------------------------------------------------------------------------------- grid
 class Cell(NamedTuple):
-    """One training run of the grid; ``beta`` is ``None`` for the MSE net (no compression term)."""
+    """One training run of the grid; ``beta`` is ``None`` for the models without a compression
+    term; ``split`` is the repeated-split number (0: the stored split)."""
 
     dataset: str
     model: str
     beta: float | None
     seed: int
+    split: int = 0
 
 
 def grid(config: CSIBConfig) -> list[Cell]:
-    """Every (dataset, model, beta, seed) cell of the experiment, in the order the flow maps them.
+    """Every (dataset, model, beta, seed, split) cell of the experiment, in the order the flow maps them.
 
     Parameters
     ----------
     config : CSIBConfig
-        The settings (``datasets``, ``models``, ``betas``, :meth:`CSIBConfig.seeds`).
+        The settings (``datasets``, ``models``, ``betas``, :meth:`CSIBConfig.seeds`,
+        :meth:`CSIBConfig.splits`).
 
     Returns
     -------
     list of Cell
-        Dataset-major, then seed, model and beta. The ``mse`` model has no compression term, so
-        it runs once per (dataset, seed) with ``beta=None`` (Yu et al., ICLR 2024, Sec. 5.1).
+        Dataset-major (:meth:`CSIBConfig.dataset_names`), then split, seed, model and beta. The
+        models of :data:`BETA_FREE` (``mse``, ``huber``, ``welsch``, ``csib_beta0``) have no
+        compression term, so each runs once per (dataset, seed) with ``beta=None`` (Yu et al.,
+        ICLR 2024, Sec. 5.1).
     """
     cells = []
-    for d in config.datasets:
-        for s in config.seeds():
-            for m in config.models:
-                for b in [None] if m == "mse" else list(config.betas):
-                    cells.append(Cell(d, m, b, s))
+    for d in config.dataset_names():
+        for r in config.splits():
+            for s in config.seeds():
+                for m in config.models:
+                    for b in [None] if m in BETA_FREE else list(config.betas):
+                        cells.append(Cell(d, m, b, s, r))
     return cells
 
 
@@ -209,7 +164,8 @@ def prepare_inputs(dataset: str, config: CSIBConfig, source: str | Path | None =
     Parameters
     ----------
     dataset : str
-        Key of :data:`sciml.csib.data.DATASETS`.
+        Key of :data:`sciml.csib.data.DATASETS`, or ``"table"`` for the user's table of
+        ``config.data`` (:func:`sciml.csib.table.load_table`).
     config : CSIBConfig
         Its ``split_seed`` seeds the 70/10/20 train/validation/test permutation.
     source : path of the raw file, already verified by the caller (the catalog's
@@ -219,8 +175,23 @@ def prepare_inputs(dataset: str, config: CSIBConfig, source: str | Path | None =
     -------
     xarray.Dataset
         ``x`` (sample, feature), ``y`` (sample), ``split`` (sample); see
-        :func:`sciml.csib.datasets.inputs_to_dataset` (Yu et al., ICLR 2024, Sec. 5.1).
+        :func:`sciml.csib.datasets.inputs_to_dataset` and
+        :func:`~sciml.csib.datasets.table_to_dataset` (Yu et al., ICLR 2024, Sec. 5.1).
+
+    Raises
+    ------
+    ConfigError
+        If ``dataset`` is ``"table"`` and ``config.data`` is not set.
+    DataError
+        If the table is unusable (:func:`sciml.csib.table.prepare_table`), or its training
+        rows (after the ``max_rows`` subsample) are fewer than one batch.
     """
+    if dataset == TABLE:
+        if config.data is None:
+            raise ConfigError("dataset 'table' needs the table's settings: set data.path and data.target")
+        inputs = table_to_dataset(load_table(config.data, config.split_seed), config.split_seed)
+        _check_batch(inputs, config)
+        return inputs
     if source is None:
         prepared = load_dataset(dataset)
     else:
@@ -228,7 +199,20 @@ def prepare_inputs(dataset: str, config: CSIBConfig, source: str | Path | None =
     return inputs_to_dataset(prepared, config.split_seed)
 
 
-def load_split(inputs: xr.Dataset, config: CSIBConfig) -> Split:
+def _check_batch(inputs: xr.Dataset, config: CSIBConfig) -> None:
+    """A table must fill one training batch: the Gram estimators need full batches."""
+    _, _, (train, _, _) = split_rows(inputs, config.max_rows, seed=config.split_seed)
+    if len(train) < config.batch_size:
+        rep = inputs.attrs
+        raise DataError(
+            f"table {rep.get('source_file', '')!r} gives {len(train)} training rows "
+            f"({rep.get('rows_used', '?')} of {rep.get('rows_read', '?')} rows usable"
+            f"{'' if config.max_rows is None else f', max_rows={config.max_rows}'}), fewer than one "
+            f"batch (batch_size={config.batch_size}): supply more rows or lower batch_size"
+        )
+
+
+def load_split(inputs: xr.Dataset, config: CSIBConfig, split: int = 0) -> Split:
     """Standardised train/validation/test arrays of a ``csib/{dataset}`` store.
 
     Parameters
@@ -237,13 +221,16 @@ def load_split(inputs: xr.Dataset, config: CSIBConfig) -> Split:
         Made by :func:`prepare_inputs` (or read back from the catalog).
     config : CSIBConfig
         ``max_rows`` subsamples every part in proportion, seeded by ``split_seed``.
+    split : int
+        Repeated-split number: 0 is the stored split, ``r >= 1`` one re-drawn from
+        ``split_seed`` (:func:`sciml.csib.datasets.resplit`).
 
     Returns
     -------
     Split
         Standardised with the training rows' statistics only (Yu et al., ICLR 2024, Sec. 5.1).
     """
-    return split_from_dataset(inputs, config.max_rows, seed=config.split_seed)
+    return split_from_dataset(inputs, config.max_rows, seed=config.split_seed, split=split)
 
 
 # ------------------------------------------------------------------------------------- training
@@ -309,13 +296,15 @@ def _resolve(width: KernelWidth, x: np.ndarray) -> KernelWidth:
 
 
 def _loss_options(model: str, config: CSIBConfig, x_ref: np.ndarray) -> dict:
-    if model == "csib":
+    if model in ("csib", "csib_beta0"):
         return {
             "sigma_x": _resolve(config.sigma_x, x_ref),
             "sigma_y": config.sigma_y,
             "sigma_t": _SIGMA_T,
             "sigma_x_mi": _resolve(_SIGMA_X_MI, x_ref),
         }
+    if model == "welsch":
+        return {"sigma_y": config.sigma_y}
     if model == "nib":
         return {"power": _NIB_POWER}
     if model == "hsic":
@@ -364,11 +353,12 @@ def fit(
     Parameters
     ----------
     model : str
-        "mse" | "csib" | "vib" | "nib" | "hsic".
+        One of :data:`MODELS`.
     split : Split
         Standardised train/val/test arrays (test is not used here).
     beta : float
-        Compression weight (ignored by "mse").
+        Compression weight (ignored by the models of :data:`BETA_FREE`: ``csib_beta0`` is
+        CS-IB at beta = 0 whatever is passed).
     seed : int
         Seeds initialisation, mini-batch order and noise (same seed -> same weights).
     config : CSIBConfig, optional
@@ -394,6 +384,7 @@ def fit(
         raise ConfigError(f"beta must be >= 0, got {beta}")
     net = build_net(model, split.x_train.shape[1], config, seed)
     loss_fn = _LOSSES[model][1]
+    beta = 0.0 if model in BETA_FREE else beta
     gen = torch.Generator().manual_seed(seed + 1)
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     xtr = torch.as_tensor(split.x_train)
@@ -525,7 +516,7 @@ def run_cell(cell: Cell, inputs: xr.Dataset, config: CSIBConfig, logger: Logger 
     Parameters
     ----------
     cell : Cell
-        The (dataset, model, beta, seed) to run.
+        The (dataset, model, beta, seed, split) to run.
     inputs : xarray.Dataset
         The ``csib/{dataset}`` store of ``cell.dataset`` (:func:`prepare_inputs`).
     config : CSIBConfig
@@ -538,14 +529,15 @@ def run_cell(cell: Cell, inputs: xr.Dataset, config: CSIBConfig, logger: Logger 
     dict
         The cell's result record (:func:`train_and_evaluate`; Yu et al., ICLR 2024, Sec. 5).
     """
-    record, _ = train_and_evaluate(
-        cell.dataset, cell.model, cell.beta, cell.seed, load_split(inputs, config), config, logger=logger
-    )
-    return record
+    split = load_split(inputs, config, cell.split)
+    record, _ = train_and_evaluate(cell.dataset, cell.model, cell.beta, cell.seed, split, config, logger)
+    return {**record, "split": int(cell.split)}
 
 
 #: prefix of the standardisation statistics a challenger's state dict carries with its weights
 _STATS = "standardize."
+#: key of the feature names it was trained on (UTF-8, newline-separated, as uint8)
+_FEATURES = "standardize.features"
 
 
 class Challenger(NamedTuple):
@@ -588,7 +580,14 @@ def train_challenger(inputs: xr.Dataset, config: CSIBConfig, logger: Logger | No
     state = res.net.state_dict() | {
         _STATS + k: torch.as_tensor(np.asarray(v, dtype=np.float64)) for k, v in stats.items()
     }
+    state[_FEATURES] = _encode_features(inputs)
     return Challenger(state, metrics)
+
+
+def _encode_features(inputs: xr.Dataset) -> torch.Tensor:
+    """The feature names of a ``csib/{dataset}`` store as UTF-8 bytes (a uint8 tensor)."""
+    text = "\n".join(map(str, inputs["feature"].values))
+    return torch.tensor(list(text.encode()), dtype=torch.uint8)
 
 
 def validation_metrics(
@@ -625,7 +624,8 @@ def validation_metrics(
     Raises
     ------
     DataError
-        If the weights do not fit the configured network or the dataset's features.
+        If the weights do not fit the configured network or the dataset's features (their
+        number, or the feature names stored with the weights).
 
     References
     ----------
@@ -634,13 +634,23 @@ def validation_metrics(
     """
     x, y, (train, val, _) = split_rows(inputs, config.max_rows, seed=config.split_seed)
     weights = {k: v for k, v in state_dict.items() if not k.startswith(_STATS)}
-    stats = {k[len(_STATS):]: v.double().numpy() for k, v in state_dict.items() if k.startswith(_STATS)}
+    stats = {k[len(_STATS):]: v.double().numpy() for k, v in state_dict.items()
+             if k.startswith(_STATS) and k != _FEATURES}  # fmt: skip
     if not stats:  # versions saved before the statistics travelled with the weights
         ref = standardize(x, y, train, val, val)
         stats = {"x_mean": ref.x_mean, "x_std": ref.x_std, "y_mean": ref.y_mean, "y_std": ref.y_std}
     if np.shape(stats["x_mean"]) != (x.shape[1],):
         raise DataError(f"state dict standardises {np.size(stats['x_mean'])} features; the dataset "
                         f"{inputs.attrs.get('dataset', '')!r} has {x.shape[1]}")  # fmt: skip
+    if _FEATURES in state_dict:  # versions saved before the names travelled with the weights lack it
+        trained = bytes(state_dict[_FEATURES].tolist()).decode().split("\n")
+        current = [str(f) for f in inputs["feature"].values]
+        if trained != current:
+            raise DataError(
+                f"state dict was trained on features {trained[:8]}{' ...' if len(trained) > 8 else ''}; "
+                f"the dataset {inputs.attrs.get('dataset', '')!r} has {current[:8]}"
+                f"{' ...' if len(current) > 8 else ''}"
+            )
     net = build_net("csib", x.shape[1], config, seed=0)
     try:
         net.load_state_dict(weights)
@@ -674,24 +684,25 @@ def metrics_dataset(records: Iterable[dict], config: CSIBConfig) -> xr.Dataset:
     Returns
     -------
     xarray.Dataset
-        Dims dataset, model, beta and seed, plus epsilon (attacks) and epoch (information
+        Dims dataset, model, beta, split and seed, plus epsilon (attacks) and epoch (information
         plane); RMSE in each dataset's target units (:func:`sciml.csib.datasets.to_dataset`;
         Yu et al., ICLR 2024, Sec. 5.2-5.4).
     """
     return to_dataset(
         list(records),
-        config.datasets,
+        config.dataset_names(),
         config.models,
         config.betas,
         config.seeds(),
         config.epsilons,
         config.max_epochs,
-        target_units={d: DATASETS[d].target_units for d in config.datasets},
+        target_units=config.target_units(),
+        splits=config.splits(),
     )
 
 
 def metrics_table(metrics: xr.Dataset) -> pd.DataFrame:
-    """Headline table: test RMSE (mean, s.e. over seeds) per dataset and model at the
+    """Headline table: test RMSE (mean, s.e. over splits and seeds) per dataset and model at the
     validation-selected beta, with the target units.
 
     Parameters
@@ -702,11 +713,13 @@ def metrics_table(metrics: xr.Dataset) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``dataset, model, mean, se, n_seeds, beta, units``
+        Columns ``dataset, model, mean, se, n_splits, n_seeds, beta, units``
         (:func:`sciml.csib.metrics.summary_table`; Yu et al., ICLR 2024, Table 2).
     """
     table = summary_table(metrics).reset_index()
-    table["units"] = [DATASETS[d].target_units for d in table["dataset"]]
+    units = metrics.attrs.get("target_units") or {}
+    table["units"] = [str(units.get(d, DATASETS[d].target_units if d in DATASETS else ""))
+                      for d in table["dataset"]]  # fmt: skip
     return table
 
 
@@ -724,10 +737,11 @@ def run(config: CSIBConfig, logger: Logger | None = None) -> dict[str, xr.Datase
     Returns
     -------
     dict of str to xarray.Dataset
-        By catalog name: ``csib/{dataset}`` for each configured dataset, then ``csib/metrics``
+        By catalog name: ``csib/{dataset}`` for each dataset of
+        :meth:`CSIBConfig.dataset_names` (``csib/table`` for a user's table), then ``csib/metrics``
         (Yu et al., ICLR 2024, Sec. 5).
     """
-    inputs = {d: prepare_inputs(d, config) for d in config.datasets}
+    inputs = {d: prepare_inputs(d, config) for d in config.dataset_names()}
     records = [run_cell(cell, inputs[cell.dataset], config, logger) for cell in grid(config)]
     return {
         **{f"csib/{d}": ds for d, ds in inputs.items()},

@@ -24,11 +24,17 @@ from sciml.csib.model import IBNet
 from sciml.errors import DataError
 
 __all__ = [
+    "TEST_TRAIN_RATIO",
     "regression_metrics",
     "information_plane",
     "select_beta",
     "summary_table",
+    "paired_difference",
 ]
+
+#: test rows over training rows of the 70/10/20 split (Nadeau-Bengio correction of
+#: :func:`paired_difference`)
+TEST_TRAIN_RATIO = 0.2 / 0.7
 
 
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray, scale: float = 1.0) -> dict:
@@ -80,12 +86,12 @@ def information_plane(
 
 
 def select_beta(ds: xr.Dataset) -> xr.Dataset:
-    """Pick, per (dataset, model, seed), the beta with the lowest *validation* RMSE.
+    """Pick, per (dataset, model, split, seed), the beta with the lowest *validation* RMSE.
 
     Returns
     -------
     xarray.Dataset without the ``beta`` dim; the chosen value is the coordinate
-    ``beta_selected`` (dataset, model, seed). Cells whose runs are all missing stay NaN.
+    ``beta_selected`` (dataset, model, split, seed). Cells whose runs are all missing stay NaN.
     """
     val = ds["val_rmse"].fillna(np.inf)
     idx = val.argmin("beta")
@@ -96,19 +102,42 @@ def select_beta(ds: xr.Dataset) -> xr.Dataset:
     return out
 
 
-def summary_table(ds: xr.Dataset, variable: str = "rmse") -> pd.DataFrame:
-    """Mean and standard error over seeds of ``variable`` at the validation-selected beta.
+def _spread(runs: xr.DataArray, test_train_ratio: float) -> tuple[xr.DataArray, ...]:
+    """Mean, s.e. (corrected over splits), naive s.e., number of splits and of seeds of runs
+    laid out (..., split, seed)."""
+    if "split" not in runs.dims:
+        runs = runs.expand_dims(split=[0])
+    per_split = runs.mean("seed")
+    n_split = per_split.count("split")
+    n_seed = runs.count("seed").max("split")
+    mean = per_split.mean("split")
+    # one split: the seeds' spread (the split's own variance is not measured)
+    seed_se = runs.isel(split=0).std("seed", ddof=1) / np.sqrt(n_seed.where(n_seed > 1))
+    sd = per_split.std("split", ddof=1)
+    naive = xr.where(n_split > 1, sd / np.sqrt(n_split.where(n_split > 1)), seed_se)
+    corrected = xr.where(n_split > 1, sd * np.sqrt(1.0 / n_split.where(n_split > 1) + test_train_ratio),
+                         seed_se)  # fmt: skip
+    return mean, corrected, naive, n_split, n_seed
+
+
+def summary_table(
+    ds: xr.Dataset, variable: str = "rmse", test_train_ratio: float = TEST_TRAIN_RATIO
+) -> pd.DataFrame:
+    """Mean and standard error over splits and seeds of ``variable`` at the validation-selected beta.
+
+    The mean is over every (split, seed) run. With several splits the s.e. is that of the
+    split means (each the mean over seeds), with the Nadeau-Bengio correction for their
+    overlapping training sets (:func:`paired_difference`); with one split it is the s.e. over
+    seeds, which leaves the split's own variance out.
 
     Returns
     -------
-    DataFrame indexed by (dataset, model) with columns ``mean``, ``se``, ``n_seeds`` and
-    ``beta`` (the most frequently selected beta; NaN for models without a compression term).
+    DataFrame indexed by (dataset, model) with columns ``mean``, ``se``, ``n_splits``,
+    ``n_seeds`` and ``beta`` (the most frequently selected beta; NaN for models without a
+    compression term).
     """
     selected = select_beta(ds)
-    sel = selected[variable]
-    n = sel.count("seed")
-    mean = sel.mean("seed")
-    se = sel.std("seed", ddof=1) / np.sqrt(n.where(n > 0))
+    mean, se, _, n_split, n_seed = _spread(selected[variable], test_train_ratio)
     beta = selected["beta_selected"]
     free = set(ds.attrs.get("beta_free_models", []))
     rows = []
@@ -121,13 +150,69 @@ def summary_table(ds: xr.Dataset, variable: str = "rmse") -> pd.DataFrame:
                     "dataset": str(d),
                     "model": str(m),
                     "mean": float(mean.sel(dataset=d, model=m)),
-                    "se": float(se.sel(dataset=d, model=m))
-                    if int(n.sel(dataset=d, model=m)) > 1
-                    else float("nan"),
-                    "n_seeds": int(n.sel(dataset=d, model=m)),
+                    "se": float(se.sel(dataset=d, model=m)),
+                    "n_splits": int(n_split.sel(dataset=d, model=m)),
+                    "n_seeds": int(n_seed.sel(dataset=d, model=m)),
                     "beta": float(vals[np.argmax(counts)])
                     if len(vals) and str(m) not in free
                     else float("nan"),
                 }
             )
     return pd.DataFrame(rows).set_index(["dataset", "model"])
+
+
+def paired_difference(
+    ds: xr.Dataset, reference: str, variable: str = "rmse", test_train_ratio: float = TEST_TRAIN_RATIO
+) -> xr.Dataset:
+    r"""Paired differences ``reference - model`` over the same splits and seeds, with their s.e.
+
+    Each model is taken at its own validation-selected beta (:func:`select_beta`) on every
+    (split, seed) run; the difference :math:`d_{rs}` of run (split r, seed s) is paired (same
+    rows, same initial seed). With :math:`J > 1` splits, :math:`ar d_r` the mean over seeds of
+    split r and :math:`s^2` their sample variance, the standard error is Nadeau and Bengio's
+    correction for repeated random splits, whose training sets overlap:
+
+    .. math:: \mathrm{se} = s\,\sqrt{1/J + n_\mathrm{test}/n_\mathrm{train}}
+
+    (the naive :math:`s/\sqrt J` is ``se_naive``). With one split the s.e. is over seeds and
+    leaves the split's variance out. ``verdict`` is ``"win"`` (the reference is lower by more
+    than 2 s.e.), ``"loss"`` (higher by more than 2 s.e.), ``"tie"``, or ``"no s.e."`` (one
+    run only).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The ``csib/metrics`` dataset (dims dataset, model, beta, split, seed).
+    reference : str
+        The model every other is compared with (e.g. ``"csib"``).
+    variable : str
+        A lower-is-better metric (``"rmse"``, ``"mae"``).
+    test_train_ratio : float
+        :math:`n_\mathrm{test}/n_\mathrm{train}` (0.2/0.7 for the 70/10/20 split).
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims (dataset, model): ``mean``, ``se``, ``se_naive``, ``n_splits``, ``n_seeds`` and
+        ``verdict``; the reference's own row is NaN with verdict ``""``.
+
+    References
+    ----------
+    .. [1] C. Nadeau, Y. Bengio, "Inference for the Generalization Error", Machine Learning
+       52:239-281, 2003, Sec. 5 (the corrected resampled t-test).
+    """
+    sel = select_beta(ds)[variable]
+    if reference not in sel["model"].values:
+        raise DataError(f"reference model {reference!r} not in the metrics; models: "
+                        f"{[str(m) for m in sel['model'].values]}")  # fmt: skip
+    diff = (sel.sel(model=reference) - sel).where(sel["model"] != reference)
+    mean, se, naive, n_split, n_seed = _spread(diff, test_train_ratio)
+    verdict = xr.where(mean + 2 * se < 0, "win", xr.where(mean - 2 * se > 0, "loss", "tie"))
+    verdict = verdict.where(np.isfinite(se), "no s.e.").where(sel["model"] != reference, "")
+    out = xr.Dataset({"mean": mean, "se": se, "se_naive": naive, "n_splits": n_split, "n_seeds": n_seed,
+                      "verdict": verdict.astype(str)})  # fmt: skip
+    out.attrs.update(reference=reference, variable=variable, test_train_ratio=float(test_train_ratio),
+                     description=f"{reference} minus model, paired over splits and seeds, each at its "
+                     "validation-selected beta; se: Nadeau-Bengio corrected over splits "
+                     "(over seeds with one split); verdict at 2 se")  # fmt: skip
+    return out

@@ -28,22 +28,33 @@ def _grid(n: int) -> tuple[plt.Figure, np.ndarray]:
     return fig, axes.ravel()
 
 
+def _runs(da: xr.DataArray) -> list[str]:
+    """The run dims (split, seed) to average over."""
+    return [d for d in ("split", "seed") if d in da.dims]
+
+
+def _beta_free(ds: xr.Dataset) -> set[str]:
+    """Models without a compression term (one run repeated along beta)."""
+    return {str(m) for m in ds.attrs.get("beta_free_models", ["mse"])}
+
+
 def plot_information_plane(ds: xr.Dataset) -> plt.Figure:
     """I(x;t) vs I(y;t) over training epochs (seed mean) for every model and beta."""
+    free = _beta_free(ds)
     fig, axes = _grid(ds.sizes["dataset"])
     for ax, d in zip(axes, ds["dataset"].values, strict=False):
         for m in ds["model"].values:
             for b in ds["beta"].values:
                 sub = ds.sel(dataset=d, model=m, beta=b)
-                ix = sub["plane_i_xt"].mean("seed").values
-                iy = sub["plane_i_yt"].mean("seed").values
+                ix = sub["plane_i_xt"].mean(_runs(sub["plane_i_xt"])).values
+                iy = sub["plane_i_yt"].mean(_runs(sub["plane_i_yt"])).values
                 ok = np.isfinite(ix) & np.isfinite(iy)
                 if not ok.any():
                     continue
-                label = str(m) if str(m) == "mse" else f"{m} b={b:g}"
+                label = str(m) if str(m) in free else f"{m} b={b:g}"
                 line = ax.plot(ix[ok], iy[ok], "-", lw=1, alpha=0.8, label=label)[0]
                 ax.plot(ix[ok][-1], iy[ok][-1], "o", color=line.get_color(), ms=4)
-                if str(m) == "mse":
+                if str(m) in free:
                     break
         ax.set(title=str(d), xlabel="I(x;t) [nat]", ylabel="I(y;t) [nat]")
         ax.legend(fontsize=6, ncol=2)
@@ -53,19 +64,19 @@ def plot_information_plane(ds: xr.Dataset) -> plt.Figure:
 
 
 def plot_rmse_vs_beta(ds: xr.Dataset) -> plt.Figure:
-    """Test RMSE (mean +- s.e. over seeds) against beta per model; MSE net as a flat line."""
+    """Test RMSE (mean +- s.e. over every split and seed run) against beta per model; models
+    without a compression term as flat dashed lines."""
+    free = _beta_free(ds)
     fig, axes = _grid(ds.sizes["dataset"])
     betas = ds["beta"].values
     for ax, d in zip(axes, ds["dataset"].values, strict=False):
         for m in ds["model"].values:
             r = ds["rmse"].sel(dataset=d, model=m)
-            mean = r.mean("seed").values
-            se = (
-                (r.std("seed", ddof=1) / np.sqrt(r.count("seed"))).values
-                if ds.sizes["seed"] > 1
-                else np.zeros_like(mean)
-            )
-            style = "--" if str(m) == "mse" else "-o"
+            runs = _runs(r)
+            mean = r.mean(runs).values
+            n = r.count(runs)
+            se = (r.std(runs, ddof=1) / np.sqrt(n.where(n > 1))).values
+            style = "--" if str(m) in free else "-o"
             ax.errorbar(betas, mean, yerr=np.nan_to_num(se), fmt=style, ms=3, capsize=2, label=str(m))
         ax.set_xscale("log")
         ax.set(title=str(d), xlabel="beta", ylabel=f"test RMSE [{_units(ds, d)}]")
@@ -82,8 +93,9 @@ def plot_rmse_vs_epsilon(ds: xr.Dataset) -> plt.Figure:
     eps = ds["epsilon"].values
     for ax, d in zip(axes, ds["dataset"].values, strict=False):
         for m in ds["model"].values:
-            f = sel["rmse_fgsm"].sel(dataset=d, model=m).mean("seed").values
-            p = sel["rmse_pgd"].sel(dataset=d, model=m).mean("seed").values
+            f = sel["rmse_fgsm"].sel(dataset=d, model=m)
+            p = sel["rmse_pgd"].sel(dataset=d, model=m)
+            f, p = f.mean(_runs(f)).values, p.mean(_runs(p)).values
             line = ax.plot(eps, f, "-o", ms=3, label=f"{m} FGSM")[0]
             ax.plot(eps, p, "--", color=line.get_color(), label=f"{m} PGD")
         ax.set(title=str(d), xlabel="epsilon (standardised inputs)", ylabel=f"test RMSE [{_units(ds, d)}]")

@@ -1,4 +1,4 @@
-"""GPME train/validation/test datasets as xarray (Hansen et al., ICML 2023, Sec. 4).
+"""Train/validation/test datasets of the ProbConserv problems as xarray (Hansen et al., ICML 2023, Sec. 4).
 
 Training functions draw their parameter uniformly from the problem's training range; validation
 functions too, from a stream of their own (model selection and champion/challenger scoring use
@@ -36,7 +36,7 @@ def validation_parameters(problem: str, n_functions: int, seed: int) -> np.ndarr
 
     Parameters
     ----------
-    problem : ``diffusion``, ``pme`` or ``stefan``.
+    problem : a problem name (:data:`~sciml.gpme.PROBLEMS`).
     n_functions : number of validation functions (>= 1).
     seed : the problem's seed (the one its training draw uses).
 
@@ -99,7 +99,7 @@ def make_gpme_dataset(
             "problem": problem,
             "split": split,
             "param_name": spec.param_name,
-            "equation": "u_t = d/dx(k(u) u_x)",
+            "equation": spec.equation,
             "description": spec.description,
             "eval_time": spec.eval_time,
             "reference": "Hansen et al., ICML 2023, PMLR 202:12469-12510",

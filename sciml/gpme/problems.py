@@ -1,7 +1,9 @@
-"""The three GPME problems of ProbConserv (Hansen et al., ICML 2023, Sec. 4 and App. D).
+"""The problems of ProbConserv (Hansen et al., ICML 2023, Sec. 4 and App. D).
 
-Each problem is u_t = d/dx (k(u) u_x) with a closed-form solution; this module only records the
-domains, parameter ranges and evaluation times the paper uses.
+Three GPME problems, u_t = d/dx (k(u) u_x) (diffusion, porous medium, Stefan), and two hyperbolic
+conservation laws u_t + F(u)_x = 0 with shocks (linear advection, inviscid Burgers), each with a
+closed-form solution; this module only records the domains, parameter ranges and evaluation times
+the paper uses.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import numpy as np
 
 from sciml.errors import unknown_name
 
-__all__ = ["ProblemSpec", "PROBLEMS", "get_problem"]
+__all__ = ["ProblemSpec", "PROBLEMS", "HYPERBOLIC", "get_problem"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,8 @@ class ProblemSpec:
     test_values : the paper's test parameter values (may lie outside ``train_range``).
     eval_time : the time at which the paper reports its metrics.
     periodic : whether x is periodic (the grid then excludes the right end point).
-    description : the diffusivity k(u) in words.
+    description : the diffusivity k(u) or the flux F(u) in words.
+    equation : the PDE.
     """
 
     name: str
@@ -40,6 +43,7 @@ class ProblemSpec:
     eval_time: float
     periodic: bool
     description: str
+    equation: str = "u_t = d/dx(k(u) u_x)"
 
     def grid(self, n_t: int, n_x: int) -> tuple[np.ndarray, np.ndarray]:
         """Uniform (t, x) grid of the problem; t starts at ``t_domain[0]`` and ends at ``t_domain[1]``.
@@ -86,7 +90,36 @@ PROBLEMS: dict[str, ProblemSpec] = {
         periodic=False,
         description="Stefan problem, k(u) = 1 if u >= u* else 0 (discontinuous solution, moving front)",
     ),
+    "advection": ProblemSpec(
+        name="advection",
+        param_name="a",
+        x_domain=(0.0, 1.0),
+        t_domain=(0.0, 1.0),
+        train_range=(1.0, 5.0),
+        test_values=(1.0, 3.0),
+        eval_time=0.1,
+        periodic=False,
+        description="linear advection, F(u) = a u, of the step u(0, x) = 1{x <= 0.5} with inflow 1 at "
+        "x = 0 (a jump moving at speed a)",
+        equation="u_t + a u_x = 0",
+    ),
+    "burgers": ProblemSpec(
+        name="burgers",
+        param_name="a",
+        x_domain=(-1.0, 1.0),
+        t_domain=(0.0, 1.0),
+        train_range=(1.0, 4.0),
+        test_values=(1.0, 3.0),
+        eval_time=0.5,
+        periodic=False,
+        description="inviscid Burgers, F(u) = u^2 / 2, of a compression ramp from a to 0 that breaks "
+        "into a shock at t = 1/a (moving at the Rankine-Hugoniot speed a/2)",
+        equation="u_t + (u^2 / 2)_x = 0",
+    ),
 }
+
+#: the hyperbolic problems (u_t + F(u)_x = 0): their totals change by boundary fluxes
+HYPERBOLIC: tuple[str, ...] = ("advection", "burgers")
 
 
 def get_problem(name: str) -> ProblemSpec:

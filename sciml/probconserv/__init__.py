@@ -5,9 +5,11 @@ Laws", ICML 2023 (arXiv 2302.11002). Black box: the Attentive Neural Process (Ki
 2019); update: Sec. 3, Eq. (6)-(7); baselines HardC / SoftC and metrics: Sec. 4.
 
 Rooms: :mod:`~sciml.probconserv.data` (context/target and test sets), :mod:`~.model` (the ANP),
-:mod:`~.update` (ProbConserv), :mod:`~.hardc`, :mod:`~.softc`, :mod:`~.postprocess`
-(non-negativity), :mod:`~.evaluate` and :mod:`~.metrics` (scores), :mod:`~.experiment` (the
-whole recipe behind :class:`ProbConservConfig`), :mod:`~.plots`, :mod:`~.datasets` (to xarray).
+:mod:`~.update` (ProbConserv, one or several constraint rows), :mod:`~.hardc`, :mod:`~.softc`,
+:mod:`~.postprocess` (non-negativity), :mod:`~.evaluate` and :mod:`~.metrics` (scores),
+:mod:`~.experiment` (the whole recipe behind :class:`ProbConservConfig`), :mod:`~.plots`,
+:mod:`~.datasets` (to xarray); a user's own conservation law: :mod:`~.user_data` (their file and
+constraint, checked) and :mod:`~.user_experiment` (train or load, update, score).
 """
 
 from sciml.probconserv.data import (
@@ -55,6 +57,14 @@ from sciml.probconserv.model import (
 from sciml.probconserv.postprocess import nonneg_projection
 from sciml.probconserv.softc import make_softc_penalty, pde_residual, train_softc
 from sciml.probconserv.update import ConstrainedGaussian, probconserv_update
+from sciml.probconserv.user_data import UserLaw, read_user_law, user_law_inputs, validate_inputs
+from sciml.probconserv.user_experiment import (
+    evaluate_user,
+    run_user,
+    train_user_anp,
+    user_datasets,
+    user_validation_metrics,
+)
 
 __all__ = [
     "ContextTargetSet",
@@ -95,4 +105,13 @@ __all__ = [
     "train_softc",
     "ConstrainedGaussian",
     "probconserv_update",
+    "UserLaw",
+    "read_user_law",
+    "user_law_inputs",
+    "validate_inputs",
+    "evaluate_user",
+    "run_user",
+    "train_user_anp",
+    "user_datasets",
+    "user_validation_metrics",
 ]

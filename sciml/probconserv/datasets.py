@@ -133,6 +133,7 @@ def _metrics(results):
     }
     curves = {k: np.full((*base, n_t), np.nan) for k in ("mse_t", "ce_t", "ll_t")}
     ce_truth = np.full(base[1:], np.nan)
+    ce_constraint = np.full(base, np.nan)
     ce_truth_t = np.full((*base[1:], n_t), np.nan)
     for p, q, rows, r in _cell(results, problems, params, models):
         e = r.eval_index
@@ -141,6 +142,8 @@ def _metrics(results):
         for i, row in enumerate(rows):
             if row is None:
                 continue
+            cons = r.ce_t if r.ce_constraint_t is None else r.ce_constraint_t
+            ce_constraint[i, p, q] = cons[row, :, e].mean()
             for k, arr in (("mse", r.mse_t), ("ce", r.ce_t), ("ll", r.ll_t)):
                 m, se = mean_and_se(arr[row, :, e], axis=0)
                 out[k][i, p, q], out[f"{k}_se"][i, p, q] = m, se
@@ -166,6 +169,12 @@ def _metrics(results):
         {"long_name": "trapezoid CE of the exact solution at the evaluation time"},
     )
     data["ce_truth_t"] = (("problem", "param", "t"), ce_truth_t, {"long_name": "CE of the truth vs t"})
+    data["ce_constraint"] = (
+        dims,
+        ce_constraint,
+        {"long_name": "CE on the grid the model's constraint is applied on (ProbConserv with refine > 1: "
+         "its refined grid; else the evaluation grid) at the evaluation time"},
+    )  # fmt: skip
     return xr.Dataset(
         data,
         coords=coords,

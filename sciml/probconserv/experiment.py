@@ -1,7 +1,8 @@
 r"""The ProbConserv experiment: settings, training, evaluation and results, as one recipe.
 
 Hansen, Maddix, Alizadeh, Gupta, Mahoney, "Learning Physical Models that Can Respect Conservation
-Laws", ICML 2023 (arXiv 2302.11002), Sec. 4. Per GPME problem (diffusion, PME, Stefan):
+Laws", ICML 2023 (arXiv 2302.11002), Sec. 4. Per problem (the GPME problems diffusion, PME,
+Stefan; the hyperbolic linear advection and Burgers):
 
 1. draw a training set of functions at parameters from the training range
    (:func:`~sciml.probconserv.data.make_training_set`, seed :func:`problem_seed`);
@@ -31,7 +32,7 @@ import numpy as np
 import pandas as pd
 import torch
 import xarray as xr
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from sciml.errors import DataError
 from sciml.gpme import get_problem, trapezoid_weights
@@ -55,6 +56,7 @@ from sciml.probconserv.metrics import squared_error
 from sciml.probconserv.model import AttentiveNeuralProcess, init_weights, train_anp
 from sciml.probconserv.postprocess import nonneg_projection
 from sciml.probconserv.softc import train_softc
+from sciml.probconserv.user_data import UserLaw
 from sciml.settings import Settings
 
 __all__ = [
@@ -80,20 +82,26 @@ __all__ = [
     "validation_seed",
 ]
 
-Problem = Literal["diffusion", "pme", "stefan"]
-PROBLEMS: tuple[str, ...] = ("diffusion", "pme", "stefan")
-_PROBLEM_INDEX = {p: i for i, p in enumerate(PROBLEMS)}
+Problem = Literal["diffusion", "pme", "stefan", "advection", "burgers"]
+PROBLEMS: tuple[str, ...] = ("diffusion", "pme", "stefan", "advection", "burgers")
+_PROBLEM_INDEX = {p: i for i, p in enumerate(PROBLEMS)}  # seeds: new problems go last
 # SoftC-ANP's penalty weight lambda per problem (fast profile)
-_SOFTC_WEIGHT: dict[str, float] = {"diffusion": 1e-3, "pme": 1e-3, "stefan": 1e-3}
+_SOFTC_WEIGHT: dict[str, float] = dict.fromkeys(PROBLEMS, 1e-3)
 # ANP training steps and Beta(a, a) shape of the training-parameter draw per problem (fast
 # profile; a = 1: uniform). PME: 4,800 steps with a = 0.5, chosen on validation parameters
 # (m in {2, 4, 5.5, 5.8}; docs/notes/probconserv-investigations.md): the edge draw removes the
-# ANP's mass deficit at the top of the range, the longer training sharpens it
-_N_STEPS: dict[str, int] = {"diffusion": 1600, "pme": 4800, "stefan": 1600}
-_PARAM_BETA: dict[str, float] = {"diffusion": 1.0, "pme": 0.5, "stefan": 1.0}
+# ANP's mass deficit at the top of the range, the longer training sharpens it. The hyperbolic
+# problems (a moving jump, like Stefan's) take Stefan's settings
+_N_STEPS: dict[str, int] = {**dict.fromkeys(PROBLEMS, 1600), "pme": 4800}
+_PARAM_BETA: dict[str, float] = {**dict.fromkeys(PROBLEMS, 1.0), "pme": 0.5}
+_NLL_BETA: dict[str, float] = {**dict.fromkeys(PROBLEMS, 0.5), "diffusion": 0.0}
+# x refinement factor of ProbConserv's constraint grid per problem (1: the evaluation grid;
+# docs/notes/probconserv-investigations.md, 2026-12-03)
+_REFINE: dict[str, int] = dict.fromkeys(PROBLEMS, 1)
 # fast-profile defaults of the per-problem fields (a number or a partial mapping fills them)
 _PER_PROBLEM_DEFAULTS: dict[str, dict[str, Any]] = {
-    "n_steps": _N_STEPS, "param_beta": _PARAM_BETA, "softc_weight": _SOFTC_WEIGHT,
+    "n_steps": _N_STEPS, "param_beta": _PARAM_BETA, "softc_weight": _SOFTC_WEIGHT, "nll_beta": _NLL_BETA,
+    "refine": _REFINE,
 }  # fmt: skip
 # Fields that define a trained model: a champion is reused only when all of them but the seed
 # match (the seed picks one draw of training data and initial weights; retraining varies it).
@@ -121,9 +129,19 @@ _MODEL_FIELDS = (
 
 
 class ProbConservConfig(Settings):
-    """ProbConserv settings (fast defaults; ``paper``: width 128, 4 heads, 201 x 201)."""
+    """ProbConserv settings (fast defaults; ``paper``: width 128, 4 heads, 201 x 201).
+
+    ``data`` (:class:`~sciml.probconserv.user_data.UserLaw`) names a user's own solutions and
+    conservation law; the workflow then runs on them (catalog datasets ``probconserv/user/...``)
+    instead of the GPME ``problems``. Its keys may be given nested (``{"data": {"path": ...,
+    "total": ...}}``, a deployment's parameters) or dotted (``{"data.path": ...}``, as
+    ``sciml run probconserv --set data.path=...``).
+    """
 
     problems: tuple[Problem, ...] = PROBLEMS
+    data: UserLaw | None = Field(
+        None, description="your solutions u(t, x) and conservation law: run on them instead of the problems"
+    )
     # ANP architecture and training
     width: int = Field(64, ge=4)
     n_heads: int = Field(2, ge=1)
@@ -146,7 +164,7 @@ class ProbConservConfig(Settings):
     # validation parameters: it helps Stefan and PME, hurts diffusion. SoftC keeps the plain
     # ELBO + lambda * residual (beta < 1 would change lambda's meaning)
     nll_beta: dict[Problem, Annotated[float, Field(ge=0, le=1)]] = Field(
-        default_factory=lambda: {"diffusion": 0.0, "pme": 0.5, "stefan": 0.5}
+        default_factory=lambda: dict(_NLL_BETA)
     )
     # training parameters lo + (hi - lo) * Beta(a, a) on the training range, a per problem (1: the
     # paper's uniform draw; a < 1: more functions near both edges)
@@ -169,6 +187,9 @@ class ProbConservConfig(Settings):
     n_x: int = Field(201, ge=3)
     n_latent_samples: int = Field(8, ge=1)
     sigma_g: float = Field(0.0, ge=0)
+    # ProbConserv's constraint on an x grid `refine` times finer (the ANP queried there, the
+    # posterior's marginal at the evaluation nodes reported), per problem; 1: the evaluation grid
+    refine: dict[Problem, Annotated[int, Field(ge=1, le=32)]] = Field(default_factory=lambda: dict(_REFINE))
     n_shock_draws: int = Field(500, ge=1)
     shock_level: float = 0.0
     # the paper's non-negativity post-processing (PME, Stefan), every model alike
@@ -179,7 +200,25 @@ class ProbConservConfig(Settings):
     # parallel tasks, and intra-op threads spin-wait when the cores are shared
     torch_threads: int = Field(1, ge=1)
 
-    @field_validator("n_steps", "param_beta", "softc_weight", mode="before")
+    @model_validator(mode="before")
+    @classmethod
+    def _dotted_keys(cls, data: Any) -> Any:
+        """``{"data.path": p}`` -> ``{"data": {"path": p}}`` (merged into a ``data`` mapping)."""
+        if not isinstance(data, dict) or not any(isinstance(k, str) and "." in k for k in data):
+            return data
+        out: dict = {}
+        for key, value in data.items():
+            head, dot, rest = key.partition(".") if isinstance(key, str) else (key, "", "")
+            if not dot or head not in cls.model_fields:
+                out[key] = value  # an unknown key: rejected by name (extra="forbid")
+                continue
+            sub = out.get(head, data.get(head))
+            sub = sub.model_dump() if isinstance(sub, UserLaw) else dict(sub or {})
+            sub[rest] = value
+            out[head] = sub
+        return out
+
+    @field_validator("n_steps", "param_beta", "softc_weight", "nll_beta", "refine", mode="before")
     @classmethod
     def _per_problem_value(cls, value: Any, info: ValidationInfo) -> Any:
         """A number sets every problem; a partial mapping keeps the other problems' defaults."""
@@ -197,14 +236,14 @@ class ProbConservConfig(Settings):
             "n_heads": 4,
             "n_self_attention": 2,
             "n_fourier": 0,
-            "nll_beta": {"diffusion": 0.0, "pme": 0.0, "stefan": 0.0},
-            "param_beta": {"diffusion": 1.0, "pme": 1.0, "stefan": 1.0},
+            "nll_beta": 0.0,
+            "param_beta": 1.0,
             "n_train_functions": 10_000,
             "n_steps": 20_000,
             "batch_size": 250,
             "lr": 1e-4,
             "lr_floor": 1.0,
-            "softc_weight": {"diffusion": 1.0, "pme": 1.0, "stefan": 1.0},
+            "softc_weight": 1.0,
             "softc_steps": 20_000,
             "softc_from_anp": False,
             "softc_points": 100,
@@ -357,10 +396,21 @@ def champion_compatible(
     config: ProbConservConfig, info: Mapping[str, Any], states: Mapping[str, Any]
 ) -> bool:
     """Whether a stored model (its metadata ``info`` and unpacked ``states``) was trained with
-    ``config``'s model settings and holds every configured problem, so it can be reused."""
+    ``config``'s model settings and holds every configured problem, so it can be reused.
+
+    Per-problem settings (``n_steps``, ``nll_beta``, ...) are compared on the configured problems
+    only: a champion trained before a problem was added, or with other settings for a problem not
+    run now, still serves the problems it holds."""
     stored = stored_config(info)
-    same = all(stored.get(k) == v for k, v in config.model_key().items() if k != "seed")
-    return same and set(config.problems) <= set(states)
+
+    def same(key: str, value: Any) -> bool:
+        if key in _PER_PROBLEM_DEFAULTS:
+            held = stored.get(key) or {}
+            return isinstance(held, dict) and all(held.get(p) == value[p] for p in config.problems)
+        return stored.get(key) == value
+
+    fits = all(same(k, v) for k, v in config.model_key().items() if k != "seed")
+    return fits and set(config.problems) <= set(states)
 
 
 def _load_net(
@@ -508,7 +558,7 @@ def evaluate_problem(
             evaluate_param(test, anp, softc, n_latent_samples=config.n_latent_samples,
                            sigma_g=config.sigma_g, n_shock_draws=config.n_shock_draws,
                            shock_level=config.shock_level, nonneg=config.nonneg,
-                           seed=seed)  # fmt: skip
+                           refine=config.refine[problem], seed=seed)  # fmt: skip
         )
         if logger is not None:
             source = f"gpme/{problem}/test" if grid is not None else "exact solution"

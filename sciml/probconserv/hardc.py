@@ -1,7 +1,8 @@
 r"""HardC-ANP baseline: Euclidean projection of the mean onto the constraint set.
 
 Hansen et al., ICML 2023 (arXiv 2302.11002), Sec. 4 (baselines), after Négiar et al. (ICLR 2023):
-the predicted mean is projected onto :math:`\{u : G u = b\}` in the Euclidean norm,
+the predicted mean is projected onto :math:`\{u : G u = b\}` (one row or several) in the
+Euclidean norm,
 
 .. math:: \tilde\mu = \mu - G^\top (G G^\top)^{-1} (G\mu - b),
 
@@ -15,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from sciml.errors import DataError
-from sciml.probconserv.update import _as_float64
+from sciml.probconserv.update import _as_float64, _rows
 
 __all__ = ["hardc_projection"]
 
@@ -25,16 +26,17 @@ def hardc_projection(
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Project the mean onto :math:`G u = b` (identity metric); keep the std.
 
-    .. math:: \tilde\mu = \mu - G^\top (G\mu - b) / (G G^\top)
+    .. math:: \tilde\mu = \mu - G^\top (G G^\top)^{-1} (G\mu - b)
 
     Parameters
     ----------
     mean, std : array_like, shape (..., X)
         Black-box predictive mean and standard deviation.
-    g : array_like, shape (X,)
-        Constraint row (trapezoid weights).
-    b : array_like, broadcastable to (...)
-        Constraint value (conserved total).
+    g : array_like, shape (X,) or (K, X)
+        Constraint row (trapezoid weights) or rows.
+    b : array_like
+        Constraint values, broadcastable to (...) for one row of shape (X,), to (..., K) for
+        rows of shape (K, X).
 
     Returns
     -------
@@ -43,7 +45,7 @@ def hardc_projection(
     Raises
     ------
     DataError
-        NaN/inf inputs, shape mismatch, or ``g`` identically zero.
+        NaN/inf inputs, shape mismatch, or rows that are zero or linearly dependent.
 
     References
     ----------
@@ -53,19 +55,22 @@ def hardc_projection(
     """
     mu = _as_float64("mean", mean)
     sd = _as_float64("std", std)
-    gg = _as_float64("g", g)
+    if mu.shape != sd.shape or mu.ndim < 1:
+        raise DataError(f"mean and std must share shape (..., X); got {mu.shape}, {sd.shape}")
+    one_row = np.ndim(g) == 1
+    gg = _rows(g, mu.shape[-1])
     bb = _as_float64("b", b)
-    if mu.shape != sd.shape or gg.ndim != 1 or gg.shape[0] != mu.shape[-1]:
-        raise DataError(
-            f"mean/std must share shape (..., X) and g have shape (X,); got {mu.shape}, "
-            f"{sd.shape}, {gg.shape}"
-        )
-    norm2 = float(gg @ gg)
-    if norm2 == 0.0:
+    gram = gg @ gg.T
+    if np.any(np.diag(gram) == 0.0):
         raise DataError("g is identically zero: there is no constraint to project onto")
+    n_k = gg.shape[0]
+    if np.linalg.matrix_rank(gram) < n_k:
+        raise DataError(f"the {n_k} constraint rows are linearly dependent; drop the dependent ones")
+    want = mu.shape[:-1] if one_row else (*mu.shape[:-1], n_k)
     try:
-        bb = np.broadcast_to(bb, mu.shape[:-1])
+        bb = np.broadcast_to(bb[..., None] if one_row else bb, (*mu.shape[:-1], n_k))
     except ValueError:
-        raise DataError(f"b (shape {np.shape(b)}) must broadcast to {mu.shape[:-1]}") from None
-    resid = mu @ gg - bb
-    return mu - gg * (resid / norm2)[..., None], sd.copy()
+        raise DataError(f"b (shape {np.shape(b)}) must broadcast to {want}") from None
+    resid = mu @ gg.T - bb  # (..., K)
+    coef = np.linalg.solve(gram, resid[..., None])[..., 0] if n_k > 1 else resid / gram[0, 0]
+    return mu - coef @ gg, sd.copy()

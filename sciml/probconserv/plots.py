@@ -20,7 +20,7 @@ import xarray as xr  # noqa: E402
 from sciml.gpme import get_problem  # noqa: E402
 from sciml.probconserv.evaluate import ParamResult  # noqa: E402
 
-__all__ = ["ce_figure", "figures", "profile_figure", "profile_name"]
+__all__ = ["ce_figure", "figures", "profile_figure", "profile_name", "user_figures"]
 
 
 def profile_name(result: ParamResult) -> str:
@@ -68,4 +68,34 @@ def figures(results: Iterable[ParamResult], metrics: xr.Dataset) -> dict[str, pl
     """Every figure of a run by name: one profile per (problem, test value) and ``ce_vs_t``."""
     out = {profile_name(r): profile_figure(r) for r in results}
     out["ce_vs_t"] = ce_figure(metrics)
+    return out
+
+
+def user_figures(results, metrics: xr.Dataset) -> dict[str, plt.Figure]:
+    """Figures of a user's law: each test function's profile at the middle time (context draw 0,
+    mean ± 2 sd per model) and the conservation error of every constraint row over t."""
+    out = {}
+    t = metrics["t"].values
+    for r in results:
+        i = metrics.sizes["t"] // 2
+        fig, ax = plt.subplots(figsize=(6, 3.6))
+        for k, m in enumerate(r.models):
+            mu, sd = r.mean[k, 0, i], r.std[k, 0, i]
+            (line,) = ax.plot(metrics["x"].values, mu, lw=1.2, label=m)
+            ax.fill_between(metrics["x"].values, mu - 2 * sd, mu + 2 * sd, color=line.get_color(), alpha=0.15)
+        ax.set(xlabel="x", ylabel="u", title=f"function {r.function}, t={t[i]:.3g} (context 0, mean ± 2 sd)")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        out[f"user_profile_function={r.function}"] = fig
+    rows = list(metrics["constraint"].values)
+    fig, axes = plt.subplots(1, len(rows), figsize=(4.2 * len(rows), 3.4), squeeze=False)
+    for ax, row in zip(axes[0], rows, strict=True):
+        for m in metrics["model"].values:
+            for f in metrics["function"].values:
+                ax.plot(t, metrics["ce_t"].sel(model=m, function=f, constraint=row), lw=1, label=f"{m}, {f}")
+        ax.plot(t, metrics["ce_truth_t"].sel(constraint=row).values.T, "k:", lw=1)
+        ax.set(xlabel="t", ylabel="G mu - b", title=f"constraint {row} (dotted: your data)")
+        ax.legend(fontsize=6)
+    fig.tight_layout()
+    out["user_ce_vs_t"] = fig
     return out

@@ -11,7 +11,9 @@ autograd at collocation points (the training targets). GPME diffusivities: diffu
 :math:`(u^m u_x)_x = m u^{m-1} u_x^2 + u^m u_{xx}` with :math:`u` clipped at 0; Stefan
 :math:`k(u) = \mathbf 1[u \ge u^*]`, whose residual we take as
 :math:`u_t - \mathbf 1[u \ge u^*]\,u_{xx}` (the Dirac term of :math:`k'` is dropped: it is not a
-function).
+function). The hyperbolic problems penalise :math:`u_t + \partial_x F(u)`: linear advection
+:math:`u_t + a u_x`, Burgers :math:`u_t + u u_x` (the quasi-linear form, valid where the mean is
+smooth).
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ def pde_residual(
     xt: torch.Tensor,
     param: torch.Tensor,
 ) -> torch.Tensor:
-    r"""GPME residual :math:`u_t - (k(u) u_x)_x` of the ANP mean at normalised targets ``xt``.
+    r"""PDE residual of the ANP mean at normalised targets ``xt``.
+
+    GPME: :math:`u_t - (k(u) u_x)_x`; advection: :math:`u_t + a u_x`; Burgers: :math:`u_t + u u_x`.
 
     Parameters
     ----------
@@ -57,9 +61,13 @@ def pde_residual(
     u = model(xc, yc, xt)[0][..., 0]  # (B, N)
     (du,) = torch.autograd.grad(u.sum(), xt, create_graph=True)
     u_t, u_x = du[..., 0] / l_t, du[..., 1] / l_x
+    p = param[:, None]
+    if problem == "advection":
+        return u_t + p * u_x
+    if problem == "burgers":
+        return u_t + u * u_x
     (du_x,) = torch.autograd.grad(u_x.sum(), xt, create_graph=True)
     u_xx = du_x[..., 1] / l_x
-    p = param[:, None]
     if problem == "diffusion":
         flux_x = p * u_xx
     elif problem == "pme":

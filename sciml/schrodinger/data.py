@@ -10,6 +10,8 @@ The entry point for every input of :mod:`sciml.schrodinger`; each generator keep
   (:func:`make_gaussian_pair`).
 - :mod:`~sciml.schrodinger.clouds`: the unpaired Gaussian-to-Swiss-roll example of Korotin,
   Gushchin, Burnaev, "Light Schrödinger Bridge", ICLR 2024, Section 5.1 (:func:`make_clouds`).
+- :mod:`~sciml.schrodinger.point_clouds`: the user's own clouds (NPY, CSV, AnnData ``.h5ad``),
+  read and checked (:func:`load_point_clouds`), Section 5.3.
 """
 
 from __future__ import annotations
@@ -21,13 +23,16 @@ import numpy as np
 from sciml.schrodinger.clouds import make_clouds
 from sciml.schrodinger.gaussian import GaussianPair, make_gaussian_pair
 from sciml.schrodinger.pairs import DIMS, EPSILONS, MixturePair, make_mixture_pair
+from sciml.schrodinger.point_clouds import PointCloudSettings, load_point_clouds
 
 __all__ = [
     "DIMS",
     "EPSILONS",
     "GaussianPair",
     "MixturePair",
+    "PointCloudSettings",
     "benchmark_pairs",
+    "load_point_clouds",
     "make_clouds",
     "make_gaussian_pair",
     "make_mixture_pair",
@@ -35,7 +40,11 @@ __all__ = [
 
 
 def benchmark_pairs(
-    dims: Iterable[int], epsilons: Iterable[float], seed: int = 0, n_moments: int = 20_000
+    dims: Iterable[int],
+    epsilons: Iterable[float],
+    seed: int = 0,
+    n_moments: int = 20_000,
+    rotate: bool = True,
 ) -> tuple[
     dict[tuple[int, float], MixturePair], dict[tuple[int, float], tuple[np.ndarray, np.ndarray]]
 ]:
@@ -56,6 +65,9 @@ def benchmark_pairs(
         Seed of the pairs and of their moment estimates.
     n_moments : int
         Draws of :math:`P_0` behind the moments of :math:`P_1` (tower rule).
+    rotate : bool
+        Plan components in random orthogonal frames (default) or axis-aligned
+        (:func:`make_mixture_pair`).
 
     Returns
     -------
@@ -71,6 +83,6 @@ def benchmark_pairs(
     (2, (2, 2))
     """
     epsilons = tuple(epsilons)
-    pairs = {(d, e): make_mixture_pair(d, e, seed=seed) for d in dims for e in epsilons}
+    pairs = {(d, e): make_mixture_pair(d, e, seed=seed, rotate=rotate) for d in dims for e in epsilons}
     moments = {k: p.target_moments(n_moments, np.random.default_rng(seed)) for k, p in pairs.items()}
     return pairs, moments

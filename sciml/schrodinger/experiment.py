@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 import xarray as xr
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from sciml.errors import ConfigError, DataError
 from sciml.schrodinger.data import benchmark_pairs, make_clouds, make_mixture_pair
@@ -43,6 +43,7 @@ from sciml.schrodinger.fit import fit_lightsb
 from sciml.schrodinger.metrics import score_plan
 from sciml.schrodinger.model import LightSB, sb_trajectories
 from sciml.schrodinger.pairs import MixturePair
+from sciml.schrodinger.point_clouds import PointCloudSettings
 from sciml.settings import Settings
 
 __all__ = [
@@ -86,15 +87,27 @@ class LightSBConfig(Settings):
 
     ``paper``: D in {2, 16, 64, 128}, 3 seeds, 100k unpaired training draws per side, 3,000 Adam
     steps (6,000 for D = 128) with batches of 1,024. ``seed`` is the first training seed
-    (``n_seeds`` consecutive seeds); the pairs themselves use the fixed ``pair_seed``.
+    (``n_seeds`` consecutive seeds); the pairs themselves use the fixed ``pair_seed``, with plan
+    components in random orthogonal frames (``pair_frames="rotated"``) or axis-aligned
+    (``"axis_aligned"``, where diagonal S_k contain the truth). ``cov="full"`` fits full S_k
+    (``n_components`` of them, best about 10) after a diagonal stage of ``diag_components``.
+
+    ``data`` (:class:`~sciml.schrodinger.point_clouds.PointCloudSettings`) names two unpaired
+    point clouds of the user's (and optionally a held-out time point): the run then fits LightSB
+    between them (:mod:`~sciml.schrodinger.translation`) instead of the benchmark grid. Its keys
+    may be given nested (``{"data": {"source": ..., "target": ...}}``, a deployment's
+    parameters) or dotted (``{"data.source": ...}``, as ``sciml run lightsb --set
+    data.source=...``).
     """
 
     dims: tuple[int, ...] = (2, 16)
     epsilons: tuple[float, ...] = (0.1, 1.0, 10.0)
     n_seeds: int = Field(1, ge=1)
     pair_seed: int = 0
+    pair_frames: Literal["rotated", "axis_aligned"] = "rotated"
     n_components: int = Field(50, ge=1)
     cov: Literal["diagonal", "full"] = "diagonal"
+    diag_components: int = Field(50, ge=1)
     n_steps: int = Field(2000, ge=1)
     n_steps_by_dim: dict[int, int] = Field(default_factory=dict)
     batch_size: int = Field(512, ge=1)
@@ -108,6 +121,9 @@ class LightSBConfig(Settings):
     n_traj: int = Field(500, ge=1)
     retrain_dim: int = Field(16, ge=1)
     retrain_eps: float = Field(1.0, gt=0)
+    data: PointCloudSettings | None = Field(
+        None, description="two point clouds of yours (NPY, CSV or .h5ad): fit LightSB between them"
+    )
 
     PROFILES = {
         "fast": {},
@@ -118,6 +134,24 @@ class LightSBConfig(Settings):
                  "batch_size": 64, "n_train": 500, "n_test": 50, "n_moments": 500,
                  "clouds_n": 300, "traj_steps": 10, "n_traj": 40, "retrain_dim": 2},
     }  # fmt: skip
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dotted_keys(cls, data: object) -> object:
+        """``{"data.source": p}`` -> ``{"data": {"source": p}}`` (merged into a ``data`` mapping)."""
+        if not isinstance(data, dict) or not any(isinstance(k, str) and "." in k for k in data):
+            return data
+        out: dict = {}
+        for key, value in data.items():
+            head, dot, rest = key.partition(".") if isinstance(key, str) else (key, "", "")
+            if not dot or head not in cls.model_fields:
+                out[key] = value  # an unknown key: rejected by name (extra="forbid")
+                continue
+            sub = out.get(head, data.get(head))
+            sub = sub.model_dump() if isinstance(sub, PointCloudSettings) else dict(sub or {})
+            sub[rest] = value
+            out[head] = sub
+        return out
 
     @field_validator("dims")
     @classmethod
@@ -141,7 +175,12 @@ class LightSBConfig(Settings):
         """Keyword arguments of :func:`run_cell` for dimension ``dim``."""
         return dict(n_train=self.n_train, n_test=self.n_test, n_components=self.n_components,
                     cov=self.cov, n_steps=self.n_steps_by_dim.get(dim, self.n_steps),
-                    batch_size=self.batch_size, lr=self.lr)
+                    batch_size=self.batch_size, lr=self.lr, diag_components=self.diag_components)
+
+    def pair(self, dim: int, eps: float) -> MixturePair:
+        """The benchmark pair of (dim, eps): ``pair_seed`` and ``pair_frames``."""
+        return make_mixture_pair(dim, eps, seed=self.pair_seed,
+                                 rotate=self.pair_frames == "rotated")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------- seeds
@@ -260,12 +299,22 @@ def make_pairs(settings: LightSBConfig) -> xr.Dataset:
         See :func:`~sciml.schrodinger.datasets.pairs_to_dataset`.
     """
     pairs, moments = benchmark_pairs(settings.dims, settings.epsilons, seed=settings.pair_seed,
-                                     n_moments=settings.n_moments)
-    return pairs_to_dataset(pairs, moments)
+                                     n_moments=settings.n_moments,
+                                     rotate=settings.pair_frames == "rotated")  # fmt: skip
+    ds = pairs_to_dataset(pairs, moments)
+    ds.attrs["pair_frames"] = settings.pair_frames
+    return ds
 
 
-def _pair(pairs: xr.Dataset, dim: int, eps: float) -> MixturePair:
-    """The pair of (dim, eps) from a ``lightsb/pairs`` dataset; a cell off its grid raises."""
+def _pair(pairs: xr.Dataset, dim: int, eps: float, frames: str | None = None) -> MixturePair:
+    """The pair of (dim, eps) from a ``lightsb/pairs`` dataset; a cell off its grid, or pairs of
+    other frames than ``frames`` (datasets without the attr are axis-aligned), raise."""
+    stored = pairs.attrs.get("pair_frames", "axis_aligned")
+    if frames is not None and stored != frames:
+        raise ConfigError(
+            f"the pairs dataset holds {stored} pairs but pair_frames={frames!r}; rebuild the pairs "
+            "(`sciml run lightsb`) or set pair_frames to match"
+        )
     dims = [int(d) for d in pairs["dim"].values]
     epss = [float(e) for e in pairs["eps"].values]
     if int(dim) not in dims or not np.isclose(epss, float(eps), rtol=1e-9, atol=0).any():
@@ -290,6 +339,7 @@ def run_cell(
     batch_size: int = 1_024,
     lr: float = 2e-2,
     logger: Logger | None = None,
+    diag_components: int = 50,
 ) -> tuple[dict[str, float], dict[str, torch.Tensor]]:
     """Fit and score LightSB on one pair (Korotin et al., ICLR 2024, Section 5.2).
 
@@ -309,7 +359,7 @@ def run_cell(
         Provides ``sample_source``, ``sample_target`` and ``conditional_moments``.
     n_train, n_test : int
         Unpaired training draws per side; scoring points.
-    n_components, cov, n_steps, batch_size, lr
+    n_components, cov, n_steps, batch_size, lr, diag_components
         See :func:`~sciml.schrodinger.fit.fit_lightsb`.
     logger : logging.Logger, optional
         Receives the training progress.
@@ -317,11 +367,12 @@ def run_cell(
     Returns
     -------
     metrics : dict
-        ``cbw2_uvp``, ``bw2_uvp`` (percent), ``fit_seconds``, ``final_loss``.
+        ``cbw2_uvp``, ``bw2_uvp`` (percent), ``fit_seconds`` (wall clock), ``fit_cpu_seconds``
+        (CPU time of the process), ``final_loss``.
     state_dict : dict of torch.Tensor
         The fitted parameters.
     """
-    pair = make_mixture_pair(dim, eps) if pair is None else pair
+    pair = make_mixture_pair(dim, eps) if pair is None else pair  # rotated frames
     seeds = cell_seeds(dim, eps, seed)
     rng = np.random.default_rng(seeds.draws)
     x_train = pair.sample_source(n_train, rng)
@@ -329,9 +380,11 @@ def run_cell(
     res = fit_lightsb(
         x_train, y_train, eps, n_components=n_components, cov=cov, n_steps=n_steps,
         batch_size=batch_size, lr=lr, seed=seeds.fit, logger=logger,
+        diag_components=diag_components,
     )
     scores = score_plan(res.model, pair, n_test=n_test, seed=seeds.score)
     scores["fit_seconds"] = float(res.fit_seconds)
+    scores["fit_cpu_seconds"] = float(res.cpu_seconds)
     scores["final_loss"] = float(res.loss[-1])
     return scores, {k: v.detach().clone() for k, v in res.model.state_dict().items()}
 
@@ -387,8 +440,8 @@ def fit_cell(
     ConfigError
         The cell is not on the grid of ``pairs``.
     """
-    pair = (make_mixture_pair(dim, eps, seed=settings.pair_seed) if pairs is None
-            else _pair(pairs, dim, eps))  # fmt: skip
+    pair = (settings.pair(dim, eps) if pairs is None
+            else _pair(pairs, dim, eps, settings.pair_frames))  # fmt: skip
     scores, state = run_cell(dim, eps, seed, pair=pair, logger=logger, **settings.fit_kwargs(dim))
     return CellFit(dim, eps, seed, scores, state)
 
@@ -468,7 +521,8 @@ def validation_metrics(
     if model.dim != dim or not np.isclose(model.eps, eps, rtol=1e-9, atol=0):
         raise DataError(f"state dict is a LightSB of dim={model.dim}, eps={model.eps:g}; the retrain "
                         f"cell is dim={dim}, eps={eps:g}")  # fmt: skip
-    pair = make_mixture_pair(dim, eps, seed=settings.pair_seed) if pairs is None else _pair(pairs, dim, eps)
+    pair = (settings.pair(dim, eps) if pairs is None
+            else _pair(pairs, dim, eps, settings.pair_frames))  # fmt: skip
     scores = score_plan(model, pair, n_test=settings.n_test, seed=validation_seed(dim, eps, settings.seed))
     return {"score": scores["cbw2_uvp"], "val_cbw2_uvp": scores["cbw2_uvp"],
             "val_bw2_uvp": scores["bw2_uvp"]}  # fmt: skip
@@ -492,7 +546,8 @@ def metrics_dataset(cells: Iterable[CellFit], settings: LightSBConfig) -> xr.Dat
     """
     return to_dataset([c.record() for c in cells],
                       attrs={"n_components": settings.n_components, "cov": settings.cov,
-                             "n_steps": settings.n_steps, "n_train": settings.n_train})  # fmt: skip
+                             "n_steps": settings.n_steps, "n_train": settings.n_train,
+                             "pair_frames": settings.pair_frames})  # fmt: skip
 
 
 # ------------------------------------------------------------------------- stored model versions
@@ -596,7 +651,7 @@ def simulate_examples(
     for c in cells:
         if c.dim != 2 or c.seed != settings.seed:
             continue
-        pair = _pair(pairs, 2, c.eps)
+        pair = _pair(pairs, 2, c.eps, settings.pair_frames)
         model = c.model()
         x = pair.sample_source(settings.n_traj, rng)
         y_true = pair.sample_conditional(x, rng)

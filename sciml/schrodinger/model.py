@@ -18,13 +18,21 @@ so that (Prop. 3.2)
 
 with :math:`w_k(x) \propto \alpha_k \exp((x^\top S_k x + 2 r_k^\top x) / (2\varepsilon))`.
 
-Each :math:`S_k = U_k \operatorname{diag}(\lambda_k) U_k^\top` is a rotation times a positive
-diagonal (``cov="full"``), or diagonal (``cov="diagonal"``, :math:`U_k = I`); the rotation is
-:math:`U_k = U^0_k \exp(A_k - A_k^\top)` with a fixed orthogonal buffer :math:`U^0_k` (identity
-unless parameters are set from a closed form) and the matrix exponential of a skew-symmetric
-matrix, so every :math:`U_k` stays exactly orthogonal without any extra dependency. Everything is
-computed in log space (``logsumexp``) in the rotated basis, so the cost of one evaluation is
-:math:`O(B K D)` for diagonal :math:`S_k` and :math:`O(B K D^2)` for full ones.
+Each :math:`S_k` is diagonal (``cov="diagonal"``) or a full symmetric positive definite matrix
+(``cov="full"``) in the unit-triangular Cholesky (:math:`LDL^\top`) form
+
+.. math:: S_k = L_k L_k^\top, \qquad L_k = (I + W_k)\operatorname{diag}(\lambda_k)^{1/2},
+
+with :math:`W_k` strictly lower triangular and pivots :math:`\lambda_k > 0` (stored as
+:math:`\log\lambda_k`): every :math:`(W_k, \lambda_k)` gives an SPD matrix, every SPD matrix has
+exactly one such form, :math:`\log\det S_k = \sum_d \log\lambda_{kd}`, and :math:`W_k = 0` is the
+diagonal model. The training quantities are one matrix product each, stacked over the
+components: :math:`x^\top S_k x = |L_k^\top x|^2` and
+:math:`(y - r_k)^\top S_k^{-1}(y - r_k) = |L_k^{-1}(y - r_k)|^2`, with the triangular inverse
+:math:`L_k^{-1} = \operatorname{diag}(\lambda_k)^{-1/2}(I + W_k)^{-1}` formed once per step
+(:math:`O(K D^3)`), so a step costs :math:`O(B K D)` for diagonal :math:`S_k` and
+:math:`O(B K D^2 + K D^3)` for full ones, vectorised over the components. Everything is in log
+space (``logsumexp``).
 
 The SB process (Prop. 3.3) is :math:`dX_t = g_\theta(X_t, t)\,dt + \sqrt{\varepsilon}\, dW_t` with
 
@@ -36,7 +44,9 @@ which is again a Gaussian-mixture computation: :math:`g = (\mathbb E[y \mid x_t]
 under the posterior :math:`p(y \mid x_t) \propto \mathcal N(y \mid x_t, \varepsilon(1-t)I)\phi(y)`
 whose components have precision :math:`P_k/\varepsilon`,
 :math:`P_k = S_k^{-1} + \tfrac{t}{1-t} I`, and means
-:math:`P_k^{-1}(S_k^{-1} r_k + x / (1 - t))`.
+:math:`P_k^{-1}(S_k^{-1} r_k + x / (1 - t))`. :math:`P_k` shares the eigenvectors of :math:`S_k`,
+so the drift is evaluated in the eigenbasis :math:`S_k = U_k \operatorname{diag}(\mu_k) U_k^\top`
+(one ``eigh`` per simulation, not per step), exactly and for a different :math:`t` per particle.
 """
 
 from __future__ import annotations
@@ -53,10 +63,18 @@ __all__ = ["LightSB", "bridge_sample", "sb_trajectories", "COV_TYPES"]
 
 COV_TYPES = ("diagonal", "full")
 
+Spectrum = tuple[torch.Tensor, torch.Tensor | None]  # eigenvalues (K, D), eigenvectors (K, D, D)
+
 
 def _check_x(x: torch.Tensor, dim: int, name: str = "x") -> None:
     if x.ndim != 2 or x.shape[-1] != dim:
         raise DataError(f"{name} must have shape (n, {dim}); got {tuple(x.shape)}")
+
+
+def _stacked(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+    r"""Every :math:`M_k x_b` by one matrix product: x (B, D), m (K, D, D) -> (B, K, D)."""
+    k, d, _ = m.shape
+    return (x @ m.reshape(k * d, d).T).reshape(x.shape[0], k, d)
 
 
 class LightSB(nn.Module):
@@ -74,15 +92,17 @@ class LightSB(nn.Module):
     cov : {"diagonal", "full"}
         Structure of :math:`S_k`.
     s_init : float
-        Initial eigenvalues of every :math:`S_k`.
+        Initial pivots of every :math:`S_k` (:math:`S_k = s_\text{init} I` at the start).
     dtype : torch.dtype
         Parameter dtype (float64 by default: the model is small and the moments are exact).
 
     Notes
     -----
-    Parameters: ``r`` (K, D) means, ``log_s`` (K, D) log-eigenvalues of :math:`S_k`,
-    ``a`` (K,) with the eps-scaled weights :math:`\log\alpha_k = a_k / \varepsilon`, and for
-    ``cov="full"`` ``skew`` (K, D, D) with :math:`U_k = U^0_k \exp(A_k - A_k^\top)`.
+    Parameters: ``r`` (K, D) means, ``log_s`` (K, D) log-pivots :math:`\log\lambda_k` of
+    :math:`S_k` (its log-eigenvalues when diagonal), ``a`` (K,) with the eps-scaled weights
+    :math:`\log\alpha_k = a_k / \varepsilon`, and for ``cov="full"`` ``tril`` (K, D, D) whose
+    strictly lower triangle is :math:`W_k` in :math:`S_k = (I + W_k)\operatorname{diag}(\lambda_k)
+    (I + W_k)^\top` (the upper triangle and diagonal are unused and get no gradient).
 
     Why :math:`\log\alpha_k = a_k/\varepsilon`: every other term of the component logits,
     :math:`(x^\top S_k x + 2 r_k^\top x)/(2\varepsilon)` and
@@ -91,7 +111,8 @@ class LightSB(nn.Module):
     moves every logit by :math:`O(\text{lr}/\varepsilon)` whichever parameter takes it, so one
     learning rate serves :math:`\varepsilon = 0.1` and :math:`\varepsilon = 10` alike; with raw
     :math:`\log\alpha_k` the weights would be far too slow at small :math:`\varepsilon` and far too
-    jumpy at large :math:`\varepsilon`.
+    jumpy at large :math:`\varepsilon`. :math:`W_k` is dimensionless and :math:`\lambda_k` moves
+    multiplicatively, so the same rate serves :math:`S_k` at every scale.
 
     References
     ----------
@@ -127,18 +148,30 @@ class LightSB(nn.Module):
         self.a = nn.Parameter(torch.zeros(k, dtype=dtype))
         self.register_buffer("eps_value", torch.tensor(self.eps, dtype=torch.float64))
         if cov == "full":
-            self.skew = nn.Parameter(torch.zeros(k, d, d, dtype=dtype))
-            self.register_buffer("u0", torch.eye(d, dtype=dtype).expand(k, d, d).clone())
+            self.tril = nn.Parameter(torch.zeros(k, d, d, dtype=dtype))
 
     @classmethod
     def from_state_dict(cls, state: dict[str, torch.Tensor]) -> LightSB:
-        """Rebuild a model from its ``state_dict`` (sizes, eps and cov type are read from it)."""
+        r"""Rebuild a model from its ``state_dict`` (sizes, eps and cov type are read from it).
+
+        A full-covariance state dict of the earlier rotation form (keys ``skew`` and ``u0``,
+        :math:`S_k = U_k \operatorname{diag}(e^{\log s_k}) U_k^\top` with
+        :math:`U_k = U^0_k \exp(A_k - A_k^\top)`) is converted to the Cholesky form: the same
+        :math:`S_k`, so the same plan.
+        """
         missing = {"r", "log_s", "a", "eps_value"} - set(state)
         if missing:
             raise DataError(f"state dict lacks {sorted(missing)}; not a LightSB state dict")
         k, d = state["r"].shape
-        model = cls(d, k, float(state["eps_value"]), cov="full" if "skew" in state else "diagonal",
-                    dtype=state["r"].dtype)
+        eps = float(state["eps_value"])
+        full = "tril" in state or "skew" in state
+        model = cls(d, k, eps, cov="full" if full else "diagonal", dtype=state["r"].dtype)
+        if "skew" in state:
+            skew = state["skew"]
+            u = state.get("u0", torch.eye(d, dtype=skew.dtype).expand(k, d, d))
+            u = u @ torch.linalg.matrix_exp(skew - skew.transpose(-1, -2))
+            s = (u * state["log_s"].exp()[:, None, :]) @ u.transpose(-1, -2)
+            return model.set_params(state["a"] / eps, state["r"], s)
         model.load_state_dict(state)
         return model
 
@@ -149,23 +182,48 @@ class LightSB(nn.Module):
         return self.a / self.eps
 
     @property
-    def eigvals(self) -> torch.Tensor:
-        r"""Eigenvalues :math:`\lambda_k` of :math:`S_k`, shape (K, D)."""
+    def pivots(self) -> torch.Tensor:
+        r"""Pivots :math:`\lambda_k` of :math:`S_k` (its eigenvalues when diagonal), shape (K, D)."""
         return self.log_s.exp()
 
-    def rotations(self) -> torch.Tensor | None:
-        r"""Orthogonal :math:`U_k`, shape (K, D, D); ``None`` for diagonal :math:`S_k`."""
+    def _unit_lower(self) -> torch.Tensor:
+        """:math:`I + W_k`, (K, D, D)."""
+        eye = torch.eye(self.dim, dtype=self.tril.dtype, device=self.tril.device)
+        return torch.tril(self.tril, -1) + eye
+
+    def cholesky_factors(self) -> torch.Tensor | None:
+        r"""Lower-triangular :math:`L_k = (I + W_k)\operatorname{diag}(\lambda_k)^{1/2}` with
+        :math:`S_k = L_k L_k^\top`, (K, D, D); ``None`` for diagonal :math:`S_k`."""
         if self.cov == "diagonal":
             return None
-        return self.u0 @ torch.linalg.matrix_exp(self.skew - self.skew.transpose(-1, -2))
+        return self._unit_lower() * self.pivots.sqrt()[:, None, :]
+
+    def _inverse_factors(self) -> torch.Tensor:
+        r""":math:`L_k^{-1} = \operatorname{diag}(\lambda_k)^{-1/2}(I + W_k)^{-1}`, (K, D, D)."""
+        eye = torch.eye(self.dim, dtype=self.tril.dtype, device=self.tril.device)
+        inv_unit = torch.linalg.solve_triangular(
+            torch.tril(self.tril, -1) + eye, eye.expand_as(self.tril), upper=False,
+            unitriangular=True,
+        )
+        return inv_unit * (-0.5 * self.log_s).exp()[:, :, None]
 
     def s_matrices(self) -> torch.Tensor:
-        r""":math:`S_k = U_k \operatorname{diag}(\lambda_k) U_k^\top`, shape (K, D, D)."""
-        lam = self.eigvals
-        u = self.rotations()
-        if u is None:
-            return torch.diag_embed(lam)
-        return (u * lam[:, None, :]) @ u.transpose(-1, -2)
+        r""":math:`S_k = L_k L_k^\top` (full) or :math:`\operatorname{diag}(\lambda_k)`, (K, D, D)."""
+        chol = self.cholesky_factors()
+        if chol is None:
+            return torch.diag_embed(self.pivots)
+        return chol @ chol.transpose(-1, -2)
+
+    def spectrum(self) -> Spectrum:
+        r"""Eigen-decomposition :math:`S_k = U_k \operatorname{diag}(\mu_k) U_k^\top`.
+
+        Returns eigenvalues (K, D) and eigenvectors (K, D, D), or ``(pivots, None)`` for diagonal
+        :math:`S_k`. The SB drift is computed in this basis (:meth:`drift`).
+        """
+        if self.cov == "diagonal":
+            return self.pivots, None
+        lam, u = torch.linalg.eigh(self.s_matrices())
+        return lam, u
 
     @torch.no_grad()
     def set_params(
@@ -178,7 +236,18 @@ class LightSB(nn.Module):
         log_alpha : (K,)
         r : (K, D)
         s : (K, D) eigenvalues (diagonal model) or (K, D, D) symmetric positive definite
-            matrices (full model; diagonalised with ``eigh`` into ``u0`` and ``log_s``).
+            matrices (full model; factorised with ``cholesky`` into ``tril`` and ``log_s``;
+            a diagonal model takes the diagonal of a (K, D, D) input).
+
+        Returns
+        -------
+        LightSB
+            ``self``.
+
+        Raises
+        ------
+        DataError
+            On a shape mismatch or an ``s`` that is not positive (definite).
         """
         dt = self.r.dtype
         log_alpha = torch.as_tensor(log_alpha, dtype=dt)
@@ -195,68 +264,54 @@ class LightSB(nn.Module):
                 raise DataError(f"s must be positive with shape ({k}, {d}) for a diagonal model")
             self.log_s.copy_(s.log())
         else:
+            if s.shape == (k, d):
+                s = torch.diag_embed(s)
             if s.shape != (k, d, d):
                 raise DataError(f"s must have shape ({k}, {d}, {d}) for a full model")
-            lam, u = torch.linalg.eigh(0.5 * (s + s.transpose(-1, -2)))
-            if not bool((lam > 0).all()):
-                raise DataError("s must be positive definite")
-            self.log_s.copy_(lam.log())
-            self.u0.copy_(u)
-            self.skew.zero_()
+            chol, info = torch.linalg.cholesky_ex(0.5 * (s + s.transpose(-1, -2)))
+            if bool((info != 0).any()):
+                raise DataError("s must be symmetric positive definite (its Cholesky failed)")
+            piv = torch.diagonal(chol, dim1=-2, dim2=-1)
+            self.log_s.copy_(2.0 * piv.log())
+            self.tril.copy_(torch.tril(chol / piv[:, None, :], -1))
         self.a.copy_(self.eps * log_alpha)
         self.r.copy_(r)
         return self
-
-    # ------------------------------------------------------------------ helpers
-    def _rotate(self, x: torch.Tensor, u: torch.Tensor | None) -> torch.Tensor:
-        """Coordinates of x (B, D) in every component's eigenbasis: (B, K, D)."""
-        if u is None:
-            return x[:, None, :].expand(-1, self.n_components, -1)
-        return torch.einsum("bd,kde->bke", x, u)
-
-    def _unrotate(self, z: torch.Tensor, u: torch.Tensor | None) -> torch.Tensor:
-        """Back from eigen-coordinates (B, K, D) to the data basis (B, K, D)."""
-        if u is None:
-            return z
-        return torch.einsum("bke,kde->bkd", z, u)
 
     # ------------------------------------------------------------------ potentials
     def log_v(self, y: torch.Tensor) -> torch.Tensor:
         r"""Log adjusted potential :math:`\log v_\theta(y)`, shape (B,).
 
-        .. math:: \log \sum_k \alpha_k \mathcal N(y \mid r_k, \varepsilon S_k)
+        .. math:: \log \sum_k \alpha_k \mathcal N(y \mid r_k, \varepsilon S_k), \qquad
+                  (y - r_k)^\top S_k^{-1} (y - r_k) = |L_k^{-1} y - L_k^{-1} r_k|^2
         """
         _check_x(y, self.dim, "y")
-        u = self.rotations()
-        lam = self.eigvals
-        if u is None:  # O(BKD) by matmuls, no (B, K, D) intermediate
+        lam = self.pivots
+        if self.cov == "diagonal":  # O(BKD) by matmuls, no (B, K, D) intermediate
             inv = 1.0 / lam
             quad = (y * y) @ inv.T - 2.0 * (y @ (self.r * inv).T) + (self.r**2 * inv).sum(-1)
-        else:
-            z = self._rotate(y, u) - self._rotate_params(u)  # (B, K, D)
-            quad = (z * z / lam).sum(-1)
-        logdet = torch.log(self.eps * lam).sum(-1)
+        else:  # one (B, D) x (D, K D) product
+            m = self._inverse_factors()
+            z = _stacked(y, m) - (m @ self.r[:, :, None])[:, :, 0]
+            quad = (z * z).sum(-1)
+        logdet = self.log_s.sum(-1) + self.dim * math.log(self.eps)
         log_n = -0.5 * (quad / self.eps + logdet + self.dim * math.log(2 * math.pi))
         return torch.logsumexp(self.log_alpha + log_n, dim=-1)
-
-    def _rotate_params(self, u: torch.Tensor | None) -> torch.Tensor:
-        """r_k in component k's eigenbasis, (K, D)."""
-        if u is None:
-            return self.r
-        return torch.einsum("kd,kde->ke", self.r, u)
 
     def component_logits(self, x: torch.Tensor) -> torch.Tensor:
         r"""Unnormalised log weights :math:`\log\alpha_k + (x^\top S_k x + 2 r_k^\top x)/(2\varepsilon)`.
 
+        :math:`x^\top S_k x = |L_k^\top x|^2` (one stacked product for full :math:`S_k`).
+
         Returns (B, K).
         """
         _check_x(x, self.dim)
-        u = self.rotations()
-        if u is None:
-            quad = (x * x) @ self.eigvals.T
+        chol = self.cholesky_factors()
+        if chol is None:
+            quad = (x * x) @ self.pivots.T
         else:
-            z = self._rotate(x, u)
-            quad = (z * z * self.eigvals).sum(-1)
+            z = _stacked(x, chol.transpose(-1, -2))
+            quad = (z * z).sum(-1)
         lin = x @ self.r.T
         return self.log_alpha + (quad + 2.0 * lin) / (2.0 * self.eps)
 
@@ -285,9 +340,9 @@ class LightSB(nn.Module):
     def conditional_means(self, x: torch.Tensor) -> torch.Tensor:
         r"""Component means :math:`r_k + S_k x`, (B, K, D)."""
         _check_x(x, self.dim)
-        u = self.rotations()
-        z = self._rotate(x, u) * self.eigvals
-        return self.r + self._unrotate(z, u)
+        if self.cov == "diagonal":
+            return self.r + x[:, None, :] * self.pivots
+        return self.r + _stacked(x, self.s_matrices())
 
     def conditional_covariances(self) -> torch.Tensor:
         r"""Component covariances :math:`\varepsilon S_k`, (K, D, D)."""
@@ -314,6 +369,9 @@ class LightSB(nn.Module):
     ) -> torch.Tensor:
         r"""Draw :math:`y \sim \pi_\theta(\cdot \mid x)`: a component, then its Gaussian.
 
+        .. math:: y = r_k + S_k x + \sqrt{\varepsilon}\, L_k \xi, \quad k \sim w(x),
+                  \ \xi \sim \mathcal N(0, I)
+
         Returns (n_samples, B, D).
         """
         w = self.conditional_weights(x)  # (B, K)
@@ -323,29 +381,33 @@ class LightSB(nn.Module):
         mean = torch.gather(mu[None].expand(n_samples, -1, -1, -1), 2,
                             comp[..., None, None].expand(-1, -1, 1, self.dim))[:, :, 0]
         xi = torch.randn(n_samples, b, self.dim, dtype=x.dtype, generator=generator)
-        scale = (self.eps * self.eigvals).sqrt()[comp]  # (n, B, D)
-        u = self.rotations()
-        if u is None:
-            return mean + scale * xi
-        noise = torch.einsum("nbe,nbde->nbd", scale * xi, u[comp])
-        return mean + noise
+        chol = self.cholesky_factors()
+        if chol is None:
+            return mean + (self.eps * self.pivots).sqrt()[comp] * xi
+        noise = torch.empty_like(xi)
+        for k in range(self.n_components):  # O(n B D^2) in all, no (n, B, D, D) gather
+            sel = comp == k
+            noise[sel] = xi[sel] @ chol[k].T
+        return mean + math.sqrt(self.eps) * noise
 
     # ------------------------------------------------------------------ SB process
-    def _posterior(self, x: torch.Tensor, t: float | torch.Tensor):
+    def _posterior(self, x: torch.Tensor, t: float | torch.Tensor, spectrum: Spectrum | None = None):
         r"""Components of :math:`p(y\mid x_t) \propto \mathcal N(y|x_t,\varepsilon(1-t)I)\phi(y)`.
 
-        Returns the log weights without the x-only terms (B, K), the component means (B, K, D),
-        and the pieces needed by :meth:`log_h`.
+        In the eigenbasis of :math:`S_k` (``spectrum``, computed when not given). Returns the log
+        weights without the x-only terms (B, K), the component means (B, K, D) and :math:`1 - t`.
         """
         t = torch.as_tensor(t, dtype=x.dtype)
         if t.ndim == 1:
             t = t[:, None, None]
         s = 1.0 - t
         q = t / s
-        u = self.rotations()
-        lam = self.eigvals
-        z = self._rotate(x, u)  # (B, K, D)
-        rho = self._rotate_params(u)  # (K, D)
+        lam, u = self.spectrum() if spectrum is None else spectrum
+        if u is None:
+            z, rho = x[:, None, :], self.r
+        else:
+            z = _stacked(x, u.transpose(-1, -2))  # U_k^T x, (B, K, D)
+            rho = (u.transpose(-1, -2) @ self.r[:, :, None])[:, :, 0]  # U_k^T r_k, (K, D)
         p = 1.0 / lam + q  # eigenvalues of P_k
         b = rho / lam + z / s
         m_rot = b / p
@@ -354,12 +416,19 @@ class LightSB(nn.Module):
             - 0.5 * torch.log1p(q * lam).sum(-1)
             + ((b * b / p).sum(-1) - (rho * rho / lam).sum(-1)) / (2.0 * self.eps)
         )
-        return logw, self._unrotate(m_rot, u), s
+        means = m_rot if u is None else torch.einsum("kde,bke->bkd", u, m_rot)
+        return logw, means, s
 
     def log_h(self, x: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
         r"""Log of :math:`h(x, t) = \int \mathcal N(y|x, \varepsilon(1-t)I)\,\phi(y)\,dy`, (B,).
 
-        The SB drift is :math:`\varepsilon\nabla_x \log h` (used in tests against autograd).
+        .. math:: \log h = \operatorname{logsumexp}_k\Big[\log\alpha_k
+                  - \tfrac12\log\det(I + q S_k) + \frac{b_k^\top P_k^{-1} b_k
+                  - r_k^\top S_k^{-1} r_k}{2\varepsilon}\Big]
+                  - \frac D2 \log(2\pi\varepsilon s) - \frac{|x|^2}{2\varepsilon s},
+
+        :math:`s = 1 - t`, :math:`q = t/s`, :math:`b_k = S_k^{-1} r_k + x/s`. The SB drift is
+        :math:`\varepsilon\nabla_x \log h` (used in tests against autograd).
         """
         _check_x(x, self.dim)
         logw, _, s = self._posterior(x, t)
@@ -371,20 +440,29 @@ class LightSB(nn.Module):
             - sq / (2.0 * self.eps * s)
         )
 
-    def drift(self, x: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
+    def drift(
+        self, x: torch.Tensor, t: float | torch.Tensor, spectrum: Spectrum | None = None
+    ) -> torch.Tensor:
         r"""Closed-form SB drift :math:`g_\theta(x, t) = (\mathbb E[y \mid x_t = x] - x)/(1 - t)`.
+
+        .. math:: \mathbb E[y \mid x_t = x] = \sum_k \tilde w_k(x, t)\, P_k^{-1}\big(S_k^{-1} r_k
+                  + x/(1 - t)\big), \qquad P_k = S_k^{-1} + \tfrac{t}{1-t} I
+
+        (Korotin et al., ICLR 2024, Prop. 3.3), evaluated in the eigenbasis of :math:`S_k`.
 
         Parameters
         ----------
         x : (B, D)
         t : float in [0, 1) or (B,) tensor
+        spectrum : optional :meth:`spectrum` of the model (pass it when calling repeatedly with
+            the same parameters, as :meth:`simulate` does)
 
         Returns
         -------
         (B, D)
         """
         _check_x(x, self.dim)
-        logw, means, s = self._posterior(x, t)
+        logw, means, s = self._posterior(x, t, spectrum)
         w = torch.softmax(logw, dim=-1)
         ey = torch.einsum("bk,bkd->bd", w, means)
         s = s.reshape(-1, 1) if s.ndim else s
@@ -396,27 +474,31 @@ class LightSB(nn.Module):
         n_steps: int = 100,
         generator: torch.Generator | None = None,
         return_path: bool = False,
+        t_end: float = 1.0,
     ) -> torch.Tensor:
         r"""Euler-Maruyama simulation of :math:`dX_t = g_\theta(X_t,t)dt + \sqrt\varepsilon dW_t`.
 
         .. math:: X_{n+1} = X_n + g_\theta(X_n, t_n)\Delta t + \sqrt{\varepsilon\Delta t}\,\xi_n,
-                  \quad t_n = n/N
+                  \quad t_n = n\Delta t, \ \Delta t = t_\text{end}/N
 
-        Returns :math:`X_1` (B, D), or the whole path (N + 1, B, D) when ``return_path``.
+        Returns :math:`X_{t_\text{end}}` (B, D), or the whole path (N + 1, B, D) when
+        ``return_path``; ``t_end < 1`` stops at an intermediate time of the bridge.
         """
         _check_x(x, self.dim)
         if n_steps < 1:
             raise ConfigError(f"n_steps must be >= 1; got {n_steps}")
-        dt = 1.0 / n_steps
+        if not 0.0 < t_end <= 1.0:
+            raise ConfigError(f"t_end must lie in (0, 1]; got {t_end!r}")
+        dt = t_end / n_steps
+        spectrum = self.spectrum()
         path = [x]
         xt = x
         for n in range(n_steps):
             xi = torch.randn(xt.shape, dtype=xt.dtype, generator=generator)
-            xt = xt + self.drift(xt, n * dt) * dt + math.sqrt(self.eps * dt) * xi
+            xt = xt + self.drift(xt, n * dt, spectrum) * dt + math.sqrt(self.eps * dt) * xi
             if return_path:
                 path.append(xt)
         return torch.stack(path) if return_path else xt
-
 
 def bridge_sample(
     x: torch.Tensor,

@@ -219,18 +219,36 @@ def make_mixture_pair(
     seed: int = 0,
     n_source: int = 3,
     n_potential: int = 5,
-    rotate: bool = False,
+    rotate: bool = True,
 ) -> MixturePair:
     r"""Build one benchmark pair for (dim, eps) with a fixed seed.
 
     :math:`P_0`: ``n_source`` equally weighted Gaussians, means uniform in
     :math:`[-2, 2]^D`, covariances with eigenvalues in [0.2, 1] and random rotations (shared by
     all eps of one dim, like the benchmark's input distribution). Plan: ``n_potential``
-    components with Dirichlet(2) weights, means uniform in :math:`[-3, 3]^D` and covariances with
-    eigenvalues in [0.2, 1] (drawn per (dim, eps)), axis-aligned unless ``rotate``. Axis-aligned
-    plan components make the truth a member of the diagonal LightSB family, as the benchmark's
-    numbers for diagonal LightSB imply; ``rotate=True`` gives a harder pair on which diagonal
-    :math:`S_k` have a representation floor.
+    components with Dirichlet(2) weights, means uniform in :math:`[-3, 3]^D` and covariances
+    :math:`\Sigma_n = Q_n \operatorname{diag}(\lambda_n) Q_n^\top` with eigenvalues in [0.2, 1]
+    (drawn per (dim, eps)) in random orthogonal frames :math:`Q_n` (Haar, from the QR of a
+    Gaussian matrix with the signs of R's diagonal), or axis-aligned (:math:`Q_n = I`) with
+    ``rotate=False``. Axis-aligned plan components make the truth a member of the *diagonal*
+    LightSB family (every :math:`S_n = C_n/\varepsilon` is diagonal), so a benchmark of them
+    cannot tell diagonal from full :math:`S_k`; rotated ones give diagonal :math:`S_k` a
+    representation floor that full :math:`S_k` do not have.
+
+    Parameters
+    ----------
+    dim : int
+    eps : float
+    seed : int
+        With (dim, eps), the seed of the pair (:func:`pair_seed`).
+    n_source, n_potential : int
+        Components of :math:`P_0` and of the plan.
+    rotate : bool
+        Random orthogonal frames of the plan components (default) or axis-aligned ones.
+
+    Returns
+    -------
+    MixturePair
 
     Raises
     ------

@@ -10,6 +10,7 @@ from sciml.catalog import Catalog
 from sciml.csib import plots
 from sciml.csib.data import DATASETS
 from sciml.csib.experiment import (
+    BETA_FREE,
     Cell,
     CSIBConfig,
     build_net,
@@ -37,12 +38,13 @@ def datasets():
 
 def test_run_returns_what_the_catalog_declares(datasets, tmp_path):
     cat = Catalog.load(data_dir=tmp_path)
-    expected = {n for n in cat.list() if n.startswith("csib/")} - {"csib/retrain_history"}
+    # csib/table holds a user's table: written only with data settings (tests/csib/test_table.py)
+    expected = {n for n in cat.list() if n.startswith("csib/")} - {"csib/retrain_history", "csib/table"}
     assert set(datasets) == expected
     for name, ds in datasets.items():
         cat.validate(name, ds)  # raises SchemaError naming what is off
     met = datasets["csib/metrics"]
-    assert dict(met.rmse.sizes) == {"dataset": 4, "model": 2, "beta": 1, "seed": 1}
+    assert dict(met.rmse.sizes) == {"dataset": 4, "model": 2, "beta": 1, "split": 1, "seed": 1}
     assert met.attrs["target_units"] == {d: DATASETS[d].target_units for d in DATASETS}
 
 
@@ -57,25 +59,25 @@ def test_same_cell_gives_the_same_record_and_another_seed_another(datasets):
     }
     assert other["rmse"] != first["rmse"]
     # the run's metrics hold exactly this record at its cell
-    met = datasets["csib/metrics"].sel(dataset="bike_sharing", model="csib", beta=0.1, seed=0)
+    met = datasets["csib/metrics"].sel(dataset="bike_sharing", model="csib", beta=0.1, split=0, seed=0)
     assert float(met.rmse) == first["rmse"] and float(met.val_rmse) == first["val_rmse"]
 
 
-def test_grid_runs_the_mse_net_once_and_every_other_model_per_beta():
+def test_grid_runs_the_beta_free_models_once_and_every_other_model_per_beta():
     cfg = CSIBConfig(datasets=("bike_sharing",), betas=(0.1, 0.01), n_seeds=2, seed=7)
     cells = grid(cfg)
-    # 1 dataset x 2 seeds x (1 MSE run + 4 models x 2 betas)
-    assert len(cells) == 2 * (1 + 4 * 2) == len(set(cells))
+    # 1 dataset x 2 seeds x (4 runs without a compression term + 4 models x 2 betas)
+    assert len(cells) == 2 * (4 + 4 * 2) == len(set(cells))
     assert {c.seed for c in cells} == {7, 8} and cfg.seeds() == [7, 8]
     assert [c.beta for c in cells if c.model == "mse"] == [None, None]
-    assert {c.beta for c in cells if c.model != "mse"} == {0.01, 0.1}  # sorted, deduplicated
+    assert {c.beta for c in cells if c.model not in BETA_FREE} == {0.01, 0.1}  # sorted, deduplicated
 
 
 def test_mse_net_is_repeated_along_beta_and_the_table_carries_units(datasets):
     met = datasets["csib/metrics"]
     table = metrics_table(met)
-    assert list(table.columns) == ["dataset", "model", "mean", "se", "n_seeds", "beta", "units"]
-    assert len(table) == 4 * 2 and set(table["n_seeds"]) == {1}
+    assert list(table.columns) == ["dataset", "model", "mean", "se", "n_splits", "n_seeds", "beta", "units"]
+    assert len(table) == 4 * 2 and set(table["n_seeds"]) == {1} and set(table["n_splits"]) == {1}
     row = table.set_index(["dataset", "model"]).loc[("beijing_pm25", "mse")]
     assert row["units"] == "ug/m^3" and np.isnan(row["beta"])  # the MSE net has no beta
     assert row["mean"] == float(met.rmse.sel(dataset="beijing_pm25", model="mse").squeeze())
@@ -155,3 +157,12 @@ def test_bad_settings_raise_clear_errors(datasets):
         run_cell(Cell("bike_sharing", "cs-ib", 0.1, 0), datasets["csib/bike_sharing"], _CONFIG)
     with pytest.raises(DataError, match="split"):
         load_split(datasets["csib/bike_sharing"].drop_vars("split"), _CONFIG)
+
+
+def test_a_redrawn_split_trains_and_scores_on_other_rows(datasets):
+    inputs = datasets["csib/bike_sharing"]
+    a = run_cell(Cell("bike_sharing", "mse", None, 0, split=0), inputs, _CONFIG)
+    b = run_cell(Cell("bike_sharing", "mse", None, 0, split=1), inputs, _CONFIG)
+    assert (a["split"], b["split"]) == (0, 1) and a["rmse"] != b["rmse"]
+    s0, s1 = load_split(inputs, _CONFIG, 0), load_split(inputs, _CONFIG, 1)
+    assert len(s0.y_test) == len(s1.y_test) and not np.array_equal(s0.y_test, s1.y_test)

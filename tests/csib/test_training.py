@@ -222,8 +222,8 @@ def test_to_dataset_layout_and_mse_broadcast():
 
     recs = [rec("mse", None, 0, 50.0), rec("csib", 0.1, 0, 40.0), rec("csib", 1.0, 0, 45.0)]
     ds = to_dataset(recs, ["bike_sharing"], ["mse", "csib"], [0.1, 1.0], [0], eps, n_epochs=4)
-    assert dict(ds.rmse.sizes) == {"dataset": 1, "model": 2, "beta": 2, "seed": 1}
-    assert ds.rmse_pgd.dims == ("dataset", "model", "beta", "seed", "epsilon")
+    assert dict(ds.rmse.sizes) == {"dataset": 1, "model": 2, "beta": 2, "split": 1, "seed": 1}
+    assert ds.rmse_pgd.dims == ("dataset", "model", "beta", "split", "seed", "epsilon")
     np.testing.assert_array_equal(ds.rmse.sel(model="mse").values.ravel(), [50.0, 50.0])
     assert float(ds.rmse.sel(model="csib", beta=1.0).squeeze()) == 45.0
     assert np.isnan(ds.plane_i_xt.sel(model="csib", beta=0.1, epoch=4)).all()

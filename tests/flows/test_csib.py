@@ -11,6 +11,7 @@ import pytest
 
 from flows.csib import WORKFLOW, CSIBConfig, csib_flow, csib_retrain_flow
 from sciml.catalog import Catalog
+from sciml.cli import main as sciml_main
 from sciml.csib import split_from_dataset
 from sciml.errors import ConfigError
 
@@ -41,14 +42,16 @@ def test_flow_writes_the_full_input_dataset(tiny_run):
 @flow_run
 def test_metrics_layout_and_table(tiny_run):
     ds = tiny_run.catalog.open("csib/metrics")
-    assert dict(ds.rmse.sizes) == {"dataset": 2, "model": 5, "beta": 1, "seed": 1}
-    assert ds.rmse_fgsm.dims == ("dataset", "model", "beta", "seed", "epsilon")
+    assert dict(ds.rmse.sizes) == {"dataset": 2, "model": 8, "beta": 1, "split": 1, "seed": 1}
+    assert ds.model.values.tolist() == ["mse", "huber", "welsch", "csib_beta0", "csib", "vib", "nib", "hsic"]
+    assert ds.attrs["beta_free_models"] == ["csib_beta0", "huber", "mse", "welsch"]
+    assert ds.rmse_fgsm.dims == ("dataset", "model", "beta", "split", "seed", "epsilon")
     df = ds[["rmse", "mae", "r2", "i_xt", "i_yt"]].to_dataframe()
-    assert len(df) == 10 and df.notna().all().all()
+    assert len(df) == 16 and df.notna().all().all()
     # CS-QMI is >= 0 by the Cauchy-Schwarz inequality (a property of the estimator, not a clip)
     assert (df["i_xt"] >= 0).all() and (df["i_yt"] >= 0).all()
-    best = ds.rmse.sel(dataset="bike_sharing").mean(["seed", "beta"]).to_series()
-    assert best.index.name == "model" and len(best) == 5
+    best = ds.rmse.sel(dataset="bike_sharing").mean(["split", "seed", "beta"]).to_series()
+    assert best.index.name == "model" and len(best) == 8
 
 
 @flow_run
@@ -61,7 +64,7 @@ def test_rmse_and_r2_are_scored_on_the_stored_test_split(tiny_run):
         split = split_from_dataset(catalog.open(f"csib/{dataset}"), cfg.max_rows,
                                    seed=cfg.split_seed)
         var = float(np.var(split.y_test.astype(np.float64))) * split.y_std**2
-        cell = ds.sel(dataset=dataset).squeeze(["beta", "seed"])
+        cell = ds.sel(dataset=dataset).squeeze(["beta", "split", "seed"])
         np.testing.assert_allclose(cell.rmse.values ** 2, (1 - cell.r2.values) * var, rtol=1e-4)
 
 
@@ -116,6 +119,7 @@ def test_retrain_champion_challenger(prefect_harness, catalog):
 
 
 def test_config_profiles_and_errors():
+    """The profiles, a bad setting, and the documented deployment parameters of a user's table."""
     assert CSIBConfig().max_rows == 2000 and CSIBConfig.for_profile("paper").max_rows is None
     assert WORKFLOW.name == "csib" and WORKFLOW.retrain is csib_retrain_flow
     with pytest.raises(ConfigError):
@@ -124,3 +128,65 @@ def test_config_profiles_and_errors():
         CSIBConfig(betas=(-1.0,))
     with pytest.raises(ValueError):
         CSIBConfig(datasets=("mnist",))
+
+
+def _table(n: int, seed: int = 0):
+    """A user's table: price = 2 a - b + 1.5 [region = north] + noise, with an id column."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"id": np.arange(n), "a": rng.normal(size=n), "b": rng.normal(size=n),
+                       "region": rng.choice(["north", "south", "east"], n)})  # fmt: skip
+    df["price"] = 2 * df.a - df.b + 1.5 * (df.region == "north") + 0.1 * rng.normal(size=n)
+    df.loc[3, "a"] = np.nan
+    return df
+
+
+def test_own_table_from_the_command_line_then_retrained_on_new_rows(prefect_harness, catalog, tmp_path,
+                                                                    capsys):  # fmt: skip
+    """`sciml run csib --set data.path=... --set data.target=...` on a CSV; the retrain (with the
+    deployment parameters' shape) reads the table's newest version, and sees rows added later."""
+    df = _table(400)
+    path = tmp_path / "my.csv"
+    df.iloc[:300].to_csv(path, index=False)
+    sets = [f"data.path={path}", "data.target=price", "data.exclude=id", "models=mse,csib"]
+    assert sciml_main(["run", "csib", "--profile", "tiny", *sum((["--set", s] for s in sets), [])]) == 0
+    met = catalog.open("csib/metrics")
+    assert met.dataset.values.tolist() == ["table"] and met.model.values.tolist() == ["mse", "csib"]
+    assert np.isfinite(met.rmse.values).all() and met.attrs["target_units"] == {"table": ""}
+    tab = catalog.open("csib/table")
+    assert tab.sizes["sample"] == 299 and tab.attrs["rows_dropped_missing_features"] == 1
+    assert tab.attrs["categorical_columns"] == {"region": ["east", "north", "south"]}
+    assert "table" in capsys.readouterr().out
+
+    params = {"profile": "tiny", "data": {"path": str(path), "target": "price", "exclude": ["id"]}}
+    cfg = CSIBConfig.model_validate(params)  # what a deployment run's {"config": ...} builds
+    first = csib_retrain_flow(config=cfg)[0]
+    assert first["dataset"] == "table" and first["promoted"] and first["version"] == "v1"
+    v_before = catalog.version("csib/table")
+
+    df.to_csv(path, index=False)  # 100 new rows
+    again = csib_retrain_flow(config=cfg)[0]
+    v_after = catalog.version("csib/table")
+    assert v_after != v_before and catalog.open("csib/table").sizes["sample"] == 399
+    hist = catalog.open("csib/retrain_history").load()
+    assert [json.loads(str(v)) for v in hist.data_versions.values] == [
+        {"csib/table": v_before}, {"csib/table": v_after}]  # fmt: skip
+    assert again["champion_before"] == "v1" and np.isfinite(again["champion_score"])
+    assert again["champion_score"] != first["challenger_score"]  # v1 re-scored on the new rows
+    info = catalog.model_info("csib/table", again["version"])
+    assert info["data_versions"] == {"csib/table": v_after}
+
+    # the nightly retrain (no data settings) retrains the table too: a commit of new rows starts it
+    rows = csib_retrain_flow(config=CSIBConfig.for_profile("tiny", datasets=("bike_sharing",)))
+    assert [r["dataset"] for r in rows] == ["bike_sharing", "table"]
+
+
+def test_bad_table_fails_the_run_naming_the_column(prefect_harness, catalog, tmp_path, capsys):
+    path = tmp_path / "my.csv"
+    _table(200).to_csv(path, index=False)
+    code = sciml_main(["run", "csib", "--profile", "tiny", "--set", f"data.path={path}",
+                       "--set", "data.target=prce"])  # fmt: skip
+    assert code == 2
+    assert "target column 'prce' is not in table" in capsys.readouterr().err
+    assert not catalog.exists("csib/table")

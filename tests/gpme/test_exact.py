@@ -6,13 +6,18 @@ import pytest
 from sciml.errors import DataError, UnknownNameError
 from sciml.gpme import (
     PROBLEMS,
+    advection_exact_solution,
+    boundary_fluxes,
+    burgers_exact_solution,
     diffusion_exact_solution,
     exact_solution,
     exact_total_mass,
+    flux,
     front_position,
     pme_exact_solution,
     stefan_alpha,
     stefan_exact_solution,
+    total_from_fluxes,
     total_mass,
     trapezoid_weights,
 )
@@ -73,7 +78,7 @@ def test_stefan_alpha_paper_value():
     assert np.all(np.diff(stefan_alpha([0.55, 0.6, 0.65, 0.7])) < 0)
 
 
-@pytest.mark.parametrize("problem", ["diffusion", "pme", "stefan"])
+@pytest.mark.parametrize("problem", ["diffusion", "pme", "stefan", "advection", "burgers"])
 def test_trapezoid_mass_converges_to_closed_form(problem):
     spec = PROBLEMS[problem]
     params = np.array(spec.test_values)
@@ -86,7 +91,8 @@ def test_trapezoid_mass_converges_to_closed_form(problem):
     if problem == "diffusion":
         assert errors[-1] < 1e-12
     else:
-        assert errors[-1] < errors[0] and errors[-1] < 2e-3
+        # a jump on a grid node may integrate exactly on the coarse grid (Burgers at 101 points)
+        assert errors[-1] < 2e-3 and (errors[-1] < errors[0] or errors[0] < 1e-12)
 
 
 def test_pme_total_mass_closed_form():
@@ -136,3 +142,83 @@ def test_bad_input_raises(call, match):
 def test_unknown_problem():
     with pytest.raises(UnknownNameError, match="stefan"):
         exact_solution("stefen", [0.6], [0.1], [0.1])
+
+
+# ----------------------------------------------------------------------------- hyperbolic laws
+def test_advection_carries_the_step_along_its_characteristics():
+    """u(t, x0 + a t) = u(0, x0) for x0 in the domain; the inflow value 1 behind x = a t."""
+    rng = np.random.default_rng(5)
+    t, x0 = rng.uniform(0, 1, 12), rng.uniform(0, 1, 12)
+    for a in (1.0, 3.0, 5.0):
+        x = x0 + a * t
+        inside = x <= 1
+        carried = np.array([advection_exact_solution([a], [ti], [xi])[0, 0, 0]
+                            for ti, xi in zip(t, x, strict=True)])  # fmt: skip
+        np.testing.assert_array_equal(carried[inside], (x0 <= 0.5).astype(float)[inside])
+    np.testing.assert_array_equal(advection_exact_solution([2.0], [0.4], [0.0, 0.79])[0, 0], [1.0, 1.0])
+
+
+def test_burgers_ramp_solves_the_pde_and_keeps_values_on_characteristics():
+    a = 2.0
+    t = np.array([0.1, 0.25, 0.4])  # before breaking (t < 1/a)
+    x = np.array([-0.7, -0.3, -0.1])
+    # u_t + u u_x = 0 by central differences inside the ramp (a t - 1 < x < 0)
+    h = 1e-6
+    u = lambda tt, xx: burgers_exact_solution([a], [tt], [xx])[0, 0, 0]  # noqa: E731
+    for ti, xi in zip(t, x, strict=True):
+        assert a * ti - 1 < xi < 0
+        u_t = (u(ti + h, xi) - u(ti - h, xi)) / (2 * h)
+        u_x = (u(ti, xi + h) - u(ti, xi - h)) / (2 * h)
+        assert abs(u_t + u(ti, xi) * u_x) < 1e-6
+    # the characteristic from x0 carries u0 = -a x0: u(t, x0 + u0 t) = u0
+    x0 = np.array([-0.9, -0.5, -0.2])
+    for ti in t:
+        got = [u(ti, xi + (-a * xi) * ti) for xi in x0]
+        np.testing.assert_allclose(got, -a * x0, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("problem", "a", "t"),
+    [("burgers", 3.0, 0.5), ("burgers", 1.5, 0.9), ("advection", 1.0, 0.1), ("advection", 3.0, 0.1)],
+)
+def test_shocks_move_at_the_rankine_hugoniot_speed_and_are_entropic(problem, a, t):
+    r"""s = (F(u_L) - F(u_R)) / (u_L - u_R) at the exact front, and F'(u_L) >= s >= F'(u_R)."""
+    h = 1e-6
+    x_s = front_position(problem, [a], [t])[0, 0]
+    ahead, behind = (front_position(problem, [a], [s])[0, 0] for s in (t + h, t - h))
+    speed = (ahead - behind) / (2 * h)
+    u_l, u_r = exact_solution(problem, [a], [t], [x_s - 1e-9, x_s + 1e-9])[0, 0]
+    assert u_l > u_r
+    rh = (flux(problem, [a], u_l) - flux(problem, [a], u_r)) / (u_l - u_r)
+    np.testing.assert_allclose(speed, rh, rtol=1e-6)
+    np.testing.assert_allclose(speed, a / 2 if problem == "burgers" else a, rtol=1e-6)
+    if problem == "burgers":
+        assert u_l > speed > u_r  # Lax: characteristics run into the shock
+
+
+def test_burgers_front_before_breaking_is_the_foot_of_the_ramp():
+    np.testing.assert_allclose(front_position("burgers", [1.0, 3.0], [0.5]), [[0.0], [0.25]])
+    u = burgers_exact_solution([1.0], [0.5], [-1e-9, 1e-9])[0, 0]
+    assert u[0] > 0 and u[1] == 0
+
+
+@pytest.mark.parametrize(("problem", "a"), [("advection", 1.0), ("advection", 3.0), ("burgers", 1.0),
+                                            ("burgers", 4.0)])  # fmt: skip
+def test_total_mass_is_the_boundary_flux_integral(problem, a):
+    """U(t) = U(0) + int_0^t (F(u(s, x_0)) - F(u(s, x_1))) ds; Burgers a = 4 lets the shock leave
+    through x = 1 at t = 3/4, advection a = 3 the jump at t = 1/6."""
+    t = np.linspace(0.0, 1.0, 20_001)
+    left, right = boundary_fluxes(problem, [a], t)
+    u0 = exact_total_mass(problem, [a], [0.0])[0]
+    from_fluxes = total_from_fluxes(t, left, right, u0)
+    exact = exact_total_mass(problem, [a], t)
+    np.testing.assert_allclose(from_fluxes, exact, atol=a * a * (t[1] - t[0]))
+    start = 0.5 if problem == "advection" else a / 2
+    np.testing.assert_allclose(exact_total_mass(problem, [a], [0.0]), [[start]])
+
+
+def test_hyperbolic_inputs_are_checked():
+    with pytest.raises(DataError, match="speed parameter a must be > 0"):
+        burgers_exact_solution([0.0], [0.1], [0.0])
+    with pytest.raises(DataError, match="not hyperbolic"):
+        flux("pme", [2.0], [0.1])

@@ -103,3 +103,20 @@ def test_validation_rejects_a_state_that_does_not_fit(first):
         validation_metrics(_CONFIG.model_copy(update={"problems": ("pme", "stefan")}), packed, _VAL)
     with pytest.raises(DataError, match="no validation data for problem 'stefan'"):
         validation_metrics(_CONFIG, packed, {})
+
+
+def test_the_hyperbolic_problems_run_through_the_recipe():
+    """Advection and Burgers on the tiny profile: ProbConserv conserves where the ANP does not, and
+    the front posterior sits against the closed-form fronts (1/2 + a t; Burgers: the ramp's foot
+    at 0 for a = 1 before breaking at t = 1, the shock (3 t - 1)/2 = 0.25 for a = 3)."""
+    cfg = ProbConservConfig.for_profile("tiny", problems=("advection", "burgers"), n_steps=10, softc_steps=2)
+    res = run(cfg)
+    met, shock = res.datasets["probconserv/metrics"], res.datasets["probconserv/shock"]
+    for problem in cfg.problems:
+        cell = met.sel(problem=problem).dropna("param", how="all", subset=["mse"])
+        assert sorted(cell.param.values) == [1.0, 3.0]
+        assert float(np.abs(cell["ce_t"].sel(model="ProbConserv-ANP")).max()) < 1e-10
+        assert float(np.abs(cell["ce_t"].sel(model="ANP")).max()) > 1e-3
+    fronts = shock["front_true"].sel(problem=["advection", "burgers"], param=[1.0, 3.0]).values
+    np.testing.assert_allclose(fronts, [[0.6, 0.8], [0.0, 0.25]])
+    assert met["eval_time"].sel(problem=["advection", "burgers"]).values.tolist() == [0.1, 0.5]

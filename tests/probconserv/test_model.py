@@ -194,3 +194,34 @@ def test_meanmax_and_attention_pooling_closed_form():
     torch.testing.assert_close(att(s), want, rtol=1e-5, atol=1e-6)
     with pytest.raises(DataError, match="latent_pool"):
         AttentiveNeuralProcess(width=8, n_heads=2, latent_pool="median")
+
+
+class _Wave(torch.nn.Module):
+    """Smooth exact solutions of the hyperbolic problems as a stand-in 'model' (normalised inputs):
+    advection u = sin(2 pi (x - a t)); Burgers the ramp u = a x / (a t - 1) on x = -1 + 2 x_n."""
+
+    def __init__(self, problem, param):
+        super().__init__()
+        self.problem, self.param = problem, param
+
+    def forward(self, xc, yc, xt):
+        t, x = xt[..., 0], xt[..., 1]
+        if self.problem == "advection":
+            u = torch.sin(2 * np.pi * (x - self.param * t))
+        else:
+            u = self.param * (-1 + 2 * x) / (self.param * t - 1)
+        return u[..., None], torch.ones_like(u)[..., None]
+
+
+def test_hyperbolic_residuals_vanish_on_smooth_solutions():
+    xt = torch.rand(2, 40, 2, dtype=torch.float64)
+    res = pde_residual("advection", _Wave("advection", 2.0), None, None, xt, torch.full((2,), 2.0))
+    assert res.abs().max() < 1e-8
+    wrong = pde_residual("advection", _Wave("advection", 2.0), None, None, xt, torch.full((2,), 3.0))
+    assert wrong.abs().max() > 1e-2
+    xt[..., 1] = 0.3 + 0.15 * xt[..., 1]  # x in [-0.4, -0.1]: inside the ramp for a = 0.5, t <= 1
+    res = pde_residual("burgers", _Wave("burgers", 0.5), None, None, xt, torch.full((2,), 0.5))
+    assert res.abs().max() < 1e-8
+    # the linear-advection residual of the same field is not 0: the flux is u^2/2, not a u
+    other = pde_residual("advection", _Wave("burgers", 0.5), None, None, xt, torch.full((2,), 0.5))
+    assert other.abs().max() > 1e-2

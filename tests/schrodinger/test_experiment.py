@@ -19,6 +19,7 @@ from sciml.schrodinger.experiment import (
     example_seeds,
     fit_cell,
     grid,
+    make_pairs,
     metrics_table,
     model_metrics,
     pack_states,
@@ -51,7 +52,8 @@ def cells_2d(datasets):
 
 def test_run_returns_what_the_catalog_declares(datasets, tmp_path):
     cat = Catalog.load(data_dir=tmp_path)
-    expected = {n for n in cat.list() if n.startswith("lightsb/")} - {"lightsb/retrain_history"}
+    user = {n for n in cat.list() if n.startswith("lightsb/user_")}  # runs on your own clouds
+    expected = {n for n in cat.list() if n.startswith("lightsb/")} - {"lightsb/retrain_history"} - user
     assert set(datasets) == expected == {PAIRS, METRICS, TRAJECTORIES}
     for name, ds in datasets.items():
         cat.validate(name, ds)  # raises SchemaError naming what is off
@@ -175,3 +177,27 @@ def test_bad_settings_raise_clear_errors(datasets):
         LightSBConfig(n_stepz=10)
     with pytest.raises(ConfigError, match=r"cell \(dim=16, eps=1.0\) is not in the pairs"):
         fit_cell(_TINY, 16, 1.0, 0, datasets[PAIRS])
+
+
+def test_pair_frames_rotated_by_default_axis_aligned_by_name(datasets):
+    rotated = datasets[PAIRS]
+    assert _TINY.pair_frames == "rotated" and rotated.attrs["pair_frames"] == "rotated"
+    covs = rotated.potential_covs.sel(dim=3).isel(axis=slice(0, 3), axis2=slice(0, 3)).values
+    off = covs - np.einsum("...ii->...i", covs)[..., None] * np.eye(3)
+    assert np.abs(off).max() > 0.05  # the plan components are not axis-aligned
+    flat = _TINY.model_copy(update={"pair_frames": "axis_aligned"})
+    aligned = make_pairs(flat)
+    covs = aligned.potential_covs.sel(dim=3).isel(axis=slice(0, 3), axis2=slice(0, 3)).values
+    np.testing.assert_array_equal(covs, np.einsum("...ii->...i", covs)[..., None] * np.eye(3))
+    # a cell of one frame is never scored on the pairs of the other
+    with pytest.raises(ConfigError, match="holds rotated pairs but pair_frames='axis_aligned'"):
+        fit_cell(flat, 2, 1.0, 0, rotated)
+
+
+def test_data_settings_from_dotted_keys():
+    cfg = LightSBConfig.for_profile("tiny", **{"data.source": "a.h5ad", "data.target": "a.h5ad",
+                                               "data.target_value": 4, "n_components": 3})
+    assert cfg.data.source == "a.h5ad" and cfg.data.target_value == "4" and cfg.n_components == 3
+    assert LightSBConfig(data={"source": "a.npy", "target": "b.npy"}).data.eps == 0.1
+    with pytest.raises(ValueError, match="data.sourc"):
+        LightSBConfig(**{"data.sourc": "a.npy", "data.target": "b.npy"})

@@ -25,12 +25,25 @@ def test_fit_recovers_gaussian_plan(cov):
     scores = score_plan(res.model, pair, n_test=500)
     assert scores["cbw2_uvp"] < 0.1
     assert scores["bw2_uvp"] < 0.1
-    # the loss is logged every 50 steps and at the last one
-    assert len(res.loss) == len(range(0, 400, 50)) + 1
+    # the loss is logged every 50 steps and at the last one (of each stage: full S_k start from
+    # a diagonal fit of as many steps)
+    assert len(res.loss) == (2 if cov == "full" else 1) * (len(range(0, 400, 50)) + 1)
     # fit_seconds is the training time of this call, in seconds (not ms, not cumulative);
     # FitResult's default 0.0 would mean it was never timed
     assert isinstance(res.fit_seconds, float)
     assert 0.0 < res.fit_seconds <= elapsed
+
+
+def test_full_s_recovers_a_rotated_gaussian_plan_that_diagonal_s_cannot():
+    """On a rotated Gaussian pair the K = 1 optimum S = C^T A^-1 is not diagonal: full S reaches
+    it, diagonal S keeps a representation floor."""
+    pair = make_gaussian_pair(4, 1.0, seed=3, diagonal=False)
+    kw = dict(n_components=1, n_steps=600, batch_size=256, seed=0)
+    scores = {cov: score_plan(fit_lightsb(pair.sample_source, pair.sample_target, 1.0, cov=cov,
+                                          **kw).model, pair, n_test=500)["cbw2_uvp"]
+              for cov in ("diagonal", "full")}
+    assert scores["full"] < 0.1
+    assert scores["diagonal"] > 10 * scores["full"]
 
 
 @pytest.mark.parametrize("eps", [0.1, 10.0])

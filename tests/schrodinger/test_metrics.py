@@ -11,7 +11,9 @@ from sciml.schrodinger.metrics import (
     bw2_uvp,
     cbw2_uvp,
     cbw2_uvp_samples,
+    energy_distance,
     moments_from_samples,
+    w2_empirical,
 )
 
 
@@ -66,3 +68,27 @@ def test_moments_from_samples_and_errors():
         moments_from_samples(x[:1])
     with pytest.raises(DataError, match="target_var"):
         cbw2_uvp(m[None], c[None], m[None], c[None], 0.0)
+
+
+# ----------------------------------------------------------------------------- point clouds
+def test_energy_distance_closed_forms():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((300, 3))
+    assert energy_distance(a, a) == pytest.approx(0.0, abs=1e-12)
+    # two point masses at distance r: 2 r - 0 - 0
+    zeros, shifted = np.zeros((5, 3)), np.full((7, 3), 2.0)
+    assert energy_distance(zeros, shifted) == pytest.approx(2 * 2.0 * np.sqrt(3), rel=1e-12)
+    b = a + np.array([1.0, 0.0, 0.0])
+    assert energy_distance(a, b) == pytest.approx(energy_distance(b, a), rel=1e-12)
+    assert energy_distance(a, b) > energy_distance(a, a + np.array([0.3, 0.0, 0.0])) > 0
+
+
+def test_w2_of_a_translated_cloud_is_the_shift():
+    """Between a cloud and its translate by v the optimal permutation is the identity: W2 = |v|."""
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((200, 4))
+    v = np.array([0.5, -1.0, 0.0, 2.0])
+    perm = rng.permutation(200)
+    assert w2_empirical(a, (a + v)[perm]) == pytest.approx(np.linalg.norm(v), rel=1e-12)
+    with pytest.raises(DataError, match="clouds"):
+        w2_empirical(a, a[:, :2])

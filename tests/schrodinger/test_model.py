@@ -9,7 +9,11 @@ import pytest
 import torch
 
 from sciml.errors import ConfigError, DataError
-from sciml.schrodinger.gaussian import gaussian_lightsb_params, make_gaussian_pair
+from sciml.schrodinger.gaussian import (
+    gaussian_lightsb_params,
+    gaussian_sb_drift,
+    make_gaussian_pair,
+)
 from sciml.schrodinger.metrics import cbw2_uvp
 from sciml.schrodinger.model import LightSB, bridge_sample
 
@@ -22,7 +26,7 @@ def _random_model(dim, k, eps, cov, seed=0):
         m.log_s.copy_(torch.rand(k, dim, generator=g, dtype=torch.float64) - 1.0)
         m.a.copy_(0.5 * eps * torch.randn(k, generator=g, dtype=torch.float64))
         if cov == "full":
-            m.skew.copy_(0.5 * torch.randn(k, dim, dim, generator=g, dtype=torch.float64))
+            m.tril.copy_(0.5 * torch.randn(k, dim, dim, generator=g, dtype=torch.float64))
     return m
 
 
@@ -108,15 +112,61 @@ def test_sampling_is_seeded():
     torch.testing.assert_close(a, b, atol=0, rtol=0)
 
 
-def test_full_rotations_are_orthogonal_and_s_symmetric():
+def test_full_cholesky_factor_gives_spd_s_and_its_inverse():
     m = _random_model(5, 3, 1.0, "full", seed=7)
     with torch.no_grad():
-        u = m.rotations()
-        eye = torch.eye(5, dtype=torch.float64).expand(3, 5, 5)
-        torch.testing.assert_close(u @ u.transpose(-1, -2), eye, atol=1e-12, rtol=0)
+        chol = m.cholesky_factors()
+        torch.testing.assert_close(chol, torch.tril(chol))
         s = m.s_matrices()
-        torch.testing.assert_close(s, s.transpose(-1, -2))
+        torch.testing.assert_close(s, s.transpose(-1, -2), atol=0, rtol=0)
         assert bool((torch.linalg.eigvalsh(s) > 0).all())
+        eye = torch.eye(5, dtype=torch.float64).expand(3, 5, 5)
+        torch.testing.assert_close(m._inverse_factors() @ chol, eye, atol=1e-12, rtol=0)
+        # log det S_k is the sum of the log-pivots
+        torch.testing.assert_close(torch.linalg.slogdet(s)[1], m.log_s.sum(-1))
+
+
+def test_set_params_full_round_trips_s():
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((4, 6, 6))
+    s = a @ np.swapaxes(a, -1, -2) + 0.1 * np.eye(6)
+    m = LightSB(6, 4, 0.7, cov="full").set_params(torch.zeros(4), torch.zeros(4, 6), torch.tensor(s))
+    with torch.no_grad():
+        torch.testing.assert_close(m.s_matrices(), torch.tensor(s), atol=1e-12, rtol=1e-12)
+    with pytest.raises(DataError, match="positive definite"):
+        m.set_params(torch.zeros(4), torch.zeros(4, 6), -torch.tensor(s))
+
+
+def test_diagonal_is_the_full_model_with_w_zero():
+    """Every closed form of a full model with W_k = 0 equals the diagonal model's (float64)."""
+    d, k, eps = 4, 3, 0.6
+    diag = _random_model(d, k, eps, "diagonal", seed=14)
+    full = LightSB(d, k, eps, cov="full")
+    full.load_state_dict({**diag.state_dict(), "tril": torch.zeros(k, d, d, dtype=torch.float64)})
+    x = torch.randn(7, d, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    t = torch.linspace(0.0, 0.95, 7, dtype=torch.float64)
+    with torch.no_grad():
+        for f in (lambda m: m.log_v(x), lambda m: m.log_c(x), lambda m: m.conditional_moments(x),
+                  lambda m: m.drift(x, 0.4), lambda m: m.drift(x, t), lambda m: m.log_h(x, t)):
+            torch.testing.assert_close(f(full), f(diag), atol=1e-12, rtol=1e-12)
+
+
+def test_legacy_rotation_state_dict_loads_as_the_same_plan():
+    """A full state dict of the earlier rotation form (skew, u0) converts to the same S_k."""
+    d, k = 3, 2
+    g = torch.Generator().manual_seed(0)
+    skew = torch.randn(k, d, d, generator=g, dtype=torch.float64)
+    u = torch.linalg.matrix_exp(skew - skew.transpose(-1, -2))
+    log_s = torch.randn(k, d, generator=g, dtype=torch.float64)
+    legacy = {"r": torch.randn(k, d, generator=g, dtype=torch.float64), "log_s": log_s,
+              "a": torch.randn(k, generator=g, dtype=torch.float64),
+              "eps_value": torch.tensor(0.5, dtype=torch.float64), "skew": skew,
+              "u0": torch.eye(d, dtype=torch.float64).expand(k, d, d).clone()}
+    m = LightSB.from_state_dict(legacy)
+    assert m.cov == "full" and "tril" in m.state_dict()
+    with torch.no_grad():
+        torch.testing.assert_close(m.s_matrices(), (u * log_s.exp()[:, None, :]) @ u.transpose(-1, -2))
+        torch.testing.assert_close(m.log_alpha, legacy["a"] / 0.5)
 
 
 # ----------------------------------------------------------------------------- Gaussian optimum
@@ -145,6 +195,61 @@ def test_drift_is_eps_grad_log_h(cov):
         xr = x.clone().requires_grad_(True)
         (grad,) = torch.autograd.grad(m.log_h(xr, t).sum(), xr)
         torch.testing.assert_close(m.drift(x, t).detach(), m.eps * grad, atol=1e-9, rtol=1e-9)
+
+
+def _dense_drift(log_alpha, r, s, eps, x, t):
+    r"""The SB drift of the potential sum_k alpha_k N(y | r_k, eps S_k) by dense solves (numpy).
+
+    p(y | x_t) has components of precision P_k / eps, P_k = S_k^-1 + q I, means P_k^-1 b_k,
+    b_k = S_k^-1 r_k + x / s, and log weights log alpha_k - 1/2 log det(I + q S_k)
+    + (b_k^T P_k^-1 b_k - r_k^T S_k^-1 r_k) / (2 eps), s = 1 - t, q = t / s.
+    """
+    d = r.shape[1]
+    s_t = 1.0 - t
+    q = t / s_t
+    s_inv = np.linalg.inv(s)
+    p = s_inv + q * np.eye(d)
+    b = np.einsum("kde,ke->kd", s_inv, r)[None] + x[:, None, :] / s_t
+    m = np.linalg.solve(p[None], b[..., None])[..., 0]
+    logw = (log_alpha - 0.5 * np.linalg.slogdet(np.eye(d) + q * s)[1]
+            + (np.einsum("bkd,bkd->bk", b, m) - np.einsum("kd,kde,ke->k", r, s_inv, r)) / (2 * eps))
+    w = np.exp(logw - logw.max(1, keepdims=True))
+    w /= w.sum(1, keepdims=True)
+    return (np.einsum("bk,bkd->bd", w, m) - x) / s_t
+
+
+@pytest.mark.parametrize(("cov", "dim"), [("diagonal", 3), ("diagonal", 16), ("full", 3),
+                                          ("full", 16)])
+def test_drift_equals_dense_closed_form_of_the_mixture_potential(cov, dim):
+    m = _random_model(dim, 4, 0.8, cov, seed=15)
+    x = np.random.default_rng(1).standard_normal((6, dim))
+    with torch.no_grad():
+        la, r, s = m.log_alpha.numpy(), m.r.numpy(), m.s_matrices().numpy()
+        for t in (0.0, 0.3, 0.9):
+            ref = _dense_drift(la, r, s, m.eps, x, t)
+            got = m.drift(torch.tensor(x), t).numpy()
+            np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-9 * np.abs(ref).max())
+        # one time per particle
+        ts = np.linspace(0.0, 0.9, 6)
+        got = m.drift(torch.tensor(x), torch.tensor(ts)).numpy()
+        ref = np.stack([_dense_drift(la, r, s, m.eps, x[i:i + 1], ts[i])[0] for i in range(6)])
+        np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-9 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize(("dim", "diagonal", "eps"), [(16, False, 1.0), (16, True, 1.0),
+                                                      (5, False, 0.1), (5, False, 10.0)])
+def test_k1_drift_equals_gaussian_schrodinger_bridge_drift(dim, diagonal, eps):
+    """K = 1 with the exact Gaussian parameters: the drift is the Gaussian SB's, to 1e-9."""
+    pair = make_gaussian_pair(dim, eps, seed=dim + 1, diagonal=diagonal)
+    la, r, s = gaussian_lightsb_params(pair.mean0, pair.cov0, pair.mean1, pair.cov1, eps)
+    model = LightSB(dim, 1, eps, cov="diagonal" if diagonal else "full").set_params(
+        torch.tensor(la), torch.tensor(r), torch.tensor(s))
+    x = pair.sample_source(50, np.random.default_rng(0))
+    with torch.no_grad():
+        for t in (0.0, 0.5, 0.95):
+            ref = gaussian_sb_drift(pair.mean0, pair.cov0, pair.mean1, pair.cov1, eps, x, t)
+            got = model.drift(torch.tensor(x), t).numpy()
+            np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-9 * np.abs(ref).max())
 
 
 def test_posterior_at_t0_is_the_conditional_plan():
